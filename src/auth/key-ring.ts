@@ -1,0 +1,33 @@
+import { timingSafeEqual } from 'node:crypto'
+import type { ApiKeySpec } from '../config'
+import type { Principal } from '../http/env'
+
+const digest = (value: string) => new Bun.CryptoHasher('sha256').update(value).digest()
+
+/**
+ * The accepted API keys. Keys are compared as SHA-256 digests with `timingSafeEqual`, against every
+ * key without an early exit, so neither the key's length nor which key matched shows in timing.
+ */
+export class ApiKeyRing {
+  readonly #entries: { digest: Buffer; principal: Principal }[]
+
+  constructor(keys: ApiKeySpec[]) {
+    this.#entries = keys.map((k) => ({
+      digest: digest(k.key),
+      principal: { name: k.name, readOnly: k.readOnly },
+    }))
+  }
+
+  get size() {
+    return this.#entries.length
+  }
+
+  verify(presented: string): Principal | undefined {
+    const candidate = digest(presented)
+    let found: Principal | undefined
+    for (const entry of this.#entries) {
+      if (timingSafeEqual(entry.digest, candidate)) found = entry.principal
+    }
+    return found
+  }
+}

@@ -1,0 +1,202 @@
+import { z } from 'zod'
+
+// Every variable the service reads. Legacy names of the old Flask service are folded into the new
+// ones in `resolveLegacy`, so its `.env` keeps working unchanged.
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max)
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()))
+const url = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()))
+  .pipe(z.url().optional())
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().default('0.0.0.0'),
+  PORT: int(0, 65535).default(8000),
+  DATA_DIR: z.string().default('./data'),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  PUBLIC_BASE_URL: url,
+
+  DATABASE_URL: url,
+  DB_POOL_MAX: int(1, 1000).default(16),
+
+  S3_ENDPOINT: url,
+  S3_PUBLIC_ENDPOINT: url,
+  S3_BUCKET: optionalString,
+  S3_REGION: z.string().default('us-east-1'),
+  S3_ACCESS_KEY_ID: optionalString,
+  S3_SECRET_ACCESS_KEY: optionalString,
+
+  API_KEY: optionalString,
+  API_KEYS: optionalString,
+  URL_SIGNING_SECRET: optionalString,
+  DOWNLOAD_URL_TTL_SECONDS: int(1, 7 * 24 * 3600).default(3600),
+
+  MAX_UPLOAD_BYTES: int(1).default(5 * 1024 * 1024),
+  MAX_METADATA_BYTES: int(1).default(64 * 1024),
+  MAX_IMAGE_SIDE: int(1).default(16384),
+  MAX_IMAGE_PIXELS: int(1).default(100_000_000),
+
+  SHUTDOWN_TIMEOUT_MS: int(0).default(10_000),
+
+  GEMINI_API_KEY: optionalString,
+  GEMINI_MODEL: z.string().default('gemini-2.5-flash'),
+  GEMINI_PROMPT: z
+    .string()
+    .default('この画像について簡潔に説明してください（日本語で、100文字以内）'),
+  GEMINI_TIMEOUT_MS: int(1).default(8000),
+  GEMINI_BASE_URL: url,
+  GEMINI_MAX_ATTEMPTS: int(1, 100).default(5),
+})
+
+export type Env = Record<string, string | undefined>
+
+export type ApiKeySpec = { name: string; key: string; readOnly: boolean }
+
+export type Config = {
+  env: 'development' | 'production' | 'test'
+  host: string
+  port: number
+  dataDir: string
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent'
+  publicBaseUrl?: string
+  database: { kind: 'postgres'; url: string; poolMax: number } | { kind: 'pglite'; dir: string }
+  storage:
+    | {
+        kind: 's3'
+        endpoint: string
+        publicEndpoint: string
+        bucket: string
+        region: string
+        accessKeyId?: string
+        secretAccessKey?: string
+      }
+    | { kind: 'local'; dir: string }
+  apiKeys: ApiKeySpec[]
+  urlSigningSecret?: string
+  downloadUrlTtlSeconds: number
+  limits: { maxUploadBytes: number; maxMetadataBytes: number; maxSide: number; maxPixels: number }
+  shutdownTimeoutMs: number
+  gemini?: {
+    apiKey: string
+    model: string
+    prompt: string
+    timeoutMs: number
+    baseUrl?: string
+    maxAttempts: number
+  }
+}
+
+export class ConfigError extends Error {}
+
+function resolveLegacy(env: Env): Env {
+  const out = { ...env }
+  if (!out.DATABASE_URL && out.DB_HOST) {
+    const user = encodeURIComponent(out.POSTGRES_USER ?? 'postgres')
+    const password = out.POSTGRES_PASSWORD ? `:${encodeURIComponent(out.POSTGRES_PASSWORD)}` : ''
+    const port = out.DB_PORT ?? out.POSTGRES_PORT ?? '5432'
+    const db = encodeURIComponent(out.POSTGRES_DB ?? 'postgres')
+    out.DATABASE_URL = `postgres://${user}${password}@${out.DB_HOST}:${port}/${db}`
+  }
+  out.S3_ENDPOINT ||= out.MINIO_ENDPOINT_URL
+  out.S3_BUCKET ||= out.MINIO_BUCKET_NAME
+  out.S3_ACCESS_KEY_ID ||= out.MINIO_ACCESS_KEY
+  out.S3_SECRET_ACCESS_KEY ||= out.MINIO_SECRET_KEY
+  return out
+}
+
+const KEY_NAME = /^[A-Za-z0-9_.-]{1,64}$/
+
+/** `name:key[:ro],...`; the legacy single `API_KEY` becomes the read-write key `default`. */
+export function parseApiKeys(apiKeys: string | undefined, legacyKey: string | undefined) {
+  const keys: ApiKeySpec[] = []
+  if (legacyKey) keys.push({ name: 'default', key: legacyKey, readOnly: false })
+  for (const entry of (apiKeys ?? '').split(',')) {
+    if (entry.trim() === '') continue
+    const [name, key, mode, ...rest] = entry.trim().split(':')
+    if (
+      !name ||
+      !KEY_NAME.test(name) ||
+      !key ||
+      rest.length > 0 ||
+      (mode && mode !== 'ro' && mode !== 'rw')
+    ) {
+      throw new ConfigError(
+        'API_KEYS: each entry must be name:key or name:key:ro (name: letters, digits, _ . -)',
+      )
+    }
+    if (keys.some((k) => k.name === name))
+      throw new ConfigError(`API_KEYS: duplicate key name "${name}"`)
+    keys.push({ name, key, readOnly: mode === 'ro' })
+  }
+  return keys
+}
+
+export function loadConfig(rawEnv: Env = process.env): Config {
+  const parsed = envSchema.safeParse(resolveLegacy(rawEnv))
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    const variable = issue?.path.join('.') || 'environment'
+    throw new ConfigError(`${variable}: ${issue?.message ?? 'invalid value'}`)
+  }
+  const e = parsed.data
+  const apiKeys = parseApiKeys(e.API_KEYS, e.API_KEY)
+  if (e.NODE_ENV === 'production' && apiKeys.length === 0) {
+    throw new ConfigError(
+      'API_KEY: required when NODE_ENV=production (or set API_KEYS=name:key,...)',
+    )
+  }
+
+  let storage: Config['storage'] = { kind: 'local', dir: `${e.DATA_DIR}/objects` }
+  if (e.S3_ENDPOINT || e.S3_BUCKET) {
+    if (!e.S3_BUCKET) throw new ConfigError('S3_BUCKET: required when S3_ENDPOINT is set')
+    if (!e.S3_ENDPOINT) throw new ConfigError('S3_ENDPOINT: required when S3_BUCKET is set')
+    storage = {
+      kind: 's3',
+      endpoint: e.S3_ENDPOINT,
+      publicEndpoint: e.S3_PUBLIC_ENDPOINT ?? e.S3_ENDPOINT,
+      bucket: e.S3_BUCKET,
+      region: e.S3_REGION,
+      accessKeyId: e.S3_ACCESS_KEY_ID,
+      secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+    }
+  }
+
+  return {
+    env: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    dataDir: e.DATA_DIR,
+    logLevel: e.LOG_LEVEL,
+    publicBaseUrl: e.PUBLIC_BASE_URL?.replace(/\/+$/, ''),
+    database: e.DATABASE_URL
+      ? { kind: 'postgres', url: e.DATABASE_URL, poolMax: e.DB_POOL_MAX }
+      : { kind: 'pglite', dir: `${e.DATA_DIR}/pglite` },
+    storage,
+    apiKeys,
+    urlSigningSecret: e.URL_SIGNING_SECRET,
+    downloadUrlTtlSeconds: e.DOWNLOAD_URL_TTL_SECONDS,
+    limits: {
+      maxUploadBytes: e.MAX_UPLOAD_BYTES,
+      maxMetadataBytes: e.MAX_METADATA_BYTES,
+      maxSide: e.MAX_IMAGE_SIDE,
+      maxPixels: e.MAX_IMAGE_PIXELS,
+    },
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    gemini: e.GEMINI_API_KEY
+      ? {
+          apiKey: e.GEMINI_API_KEY,
+          model: e.GEMINI_MODEL,
+          prompt: e.GEMINI_PROMPT,
+          timeoutMs: e.GEMINI_TIMEOUT_MS,
+          baseUrl: e.GEMINI_BASE_URL,
+          maxAttempts: e.GEMINI_MAX_ATTEMPTS,
+        }
+      : undefined,
+  }
+}

@@ -1,0 +1,45 @@
+import { desc, sql } from 'drizzle-orm'
+import { readMigrationFiles } from 'drizzle-orm/migrator'
+import { bigint, pgSchema, serial, text } from 'drizzle-orm/pg-core'
+import type { Db } from './client'
+
+const MIGRATIONS_FOLDER = new URL('../../drizzle', import.meta.url).pathname
+// Arbitrary constant: serialises migrations across replicas starting at the same time.
+const MIGRATION_LOCK_KEY = 727_001
+
+const journal = pgSchema('drizzle').table('__drizzle_migrations', {
+  id: serial('id').primaryKey(),
+  hash: text('hash').notNull(),
+  createdAt: bigint('created_at', { mode: 'number' }),
+})
+
+/**
+ * Applies the drizzle-kit migrations in `drizzle/`, bookkeeping in drizzle's own
+ * `drizzle.__drizzle_migrations` table (so `drizzle-kit migrate` agrees), all in one transaction
+ * behind an advisory lock so that concurrent starts are safe.
+ */
+export async function migrate(db: Db): Promise<number> {
+  const migrations = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER })
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`)
+    await tx.execute(sql`create schema if not exists drizzle`)
+    await tx.execute(sql`create table if not exists drizzle.__drizzle_migrations (
+      id serial primary key, hash text not null, created_at bigint)`)
+    const [latest] = await tx
+      .select({ createdAt: journal.createdAt })
+      .from(journal)
+      .orderBy(desc(journal.createdAt))
+      .limit(1)
+    const last = latest?.createdAt ?? 0
+    let applied = 0
+    for (const m of migrations) {
+      if (m.folderMillis <= last) continue
+      for (const statement of m.sql) {
+        if (statement.trim()) await tx.execute(sql.raw(statement))
+      }
+      await tx.insert(journal).values({ hash: m.hash, createdAt: m.folderMillis })
+      applied++
+    }
+    return applied
+  })
+}

@@ -1,0 +1,61 @@
+import { sql } from 'drizzle-orm'
+import {
+  bigint,
+  char,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uuid,
+} from 'drizzle-orm/pg-core'
+
+export const ANALYSIS_STATUSES = ['none', 'pending', 'done', 'failed', 'skipped'] as const
+export type AnalysisStatus = (typeof ANALYSIS_STATUSES)[number]
+
+const utc = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' })
+
+// One row per unique content; the object lives at `s3_key` in storage.
+export const images = pgTable(
+  'images',
+  {
+    id: uuid('id').primaryKey(),
+    md5Hash: char('md5_hash', { length: 32 }).notNull().unique('images_md5_hash_key'),
+    s3Key: text('s3_key').notNull().unique('images_s3_key_key'),
+    originalFilename: text('original_filename').notNull(),
+    mimetype: text('mimetype').notNull(),
+    filesize: bigint('filesize', { mode: 'number' }).notNull(),
+    width: integer('width').notNull(),
+    height: integer('height').notNull(),
+    title: text('title').notNull(),
+    description: text('description').notNull(),
+    tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
+    metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default({}),
+    geminiAnalysis: text('gemini_analysis'),
+    analysisStatus: text('analysis_status', { enum: ANALYSIS_STATUSES }).notNull().default('none'),
+    analysisModel: text('analysis_model'),
+    analysisPromptHash: text('analysis_prompt_hash'),
+    analysisAttempts: integer('analysis_attempts').notNull().default(0),
+    analysisError: text('analysis_error'),
+    analysisNextAttemptAt: utc('analysis_next_attempt_at'),
+    analyzedAt: utc('analyzed_at'),
+    uploadedAt: utc('uploaded_at').notNull().defaultNow(),
+    updatedAt: utc('updated_at').notNull().defaultNow(),
+    uploadedBy: text('uploaded_by'),
+  },
+  (t) => [
+    index('images_uploaded_at_id_idx').on(t.uploadedAt, t.id),
+    index('images_analysis_due_idx')
+      .on(t.analysisNextAttemptAt)
+      .where(sql`${t.analysisStatus} = 'pending'`),
+    check(
+      'images_analysis_status_check',
+      sql`${t.analysisStatus} in ('none', 'pending', 'done', 'failed', 'skipped')`,
+    ),
+  ],
+)
+
+export type ImageRow = typeof images.$inferSelect
+export type NewImageRow = typeof images.$inferInsert

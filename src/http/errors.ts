@@ -1,0 +1,74 @@
+import type { Context } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import type { AppEnv } from './env'
+
+/** An error the client caused or should know about; rendered as `{error, message, details?}`. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly error: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message)
+  }
+}
+
+export const badRequest = (message: string, details?: unknown) =>
+  new ApiError(400, 'Bad request', message, details)
+export const notFound = (message = 'The requested resource does not exist') =>
+  new ApiError(404, 'Not found', message)
+
+// Error codes of postgres.js, Bun's fetch/S3 client and the OS that mean "a dependency is down".
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ConnectionRefused',
+  'ConnectionClosed',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+  'FailedToOpenSocket',
+])
+
+export function isUnavailable(err: unknown): boolean {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, i = 0; e && i < 5; i++) {
+    if (typeof e.code === 'string' && UNAVAILABLE_CODES.has(e.code)) return true
+    e = e.cause as typeof e
+  }
+  return false
+}
+
+export function errorBody(error: string, message: string, details?: unknown) {
+  return details === undefined ? { error, message } : { error, message, details }
+}
+
+export function handleError(err: Error, c: Context<AppEnv>) {
+  if (err instanceof ApiError) {
+    return c.json(errorBody(err.error, err.message, err.details), err.status)
+  }
+  if (err instanceof HTTPException) {
+    const status = err.status as ContentfulStatusCode
+    return c.json(errorBody(err.message || 'Error', err.message || 'Request failed'), status)
+  }
+  if (isUnavailable(err)) {
+    c.var.logger?.warn('dependency unavailable', { request_id: c.var.requestId, err: String(err) })
+    return c.json(
+      errorBody('Service unavailable', 'A backing service is unavailable; retry later'),
+      503,
+    )
+  }
+  c.var.logger?.error('unhandled error', {
+    request_id: c.var.requestId,
+    err: err.stack ?? String(err),
+  })
+  return c.json(errorBody('Internal server error', 'An unexpected error occurred'), 500)
+}
+
+export function handleNotFound(c: Context<AppEnv>) {
+  return c.json(errorBody('Not found', `No route for ${c.req.method} ${c.req.path}`), 404)
+}

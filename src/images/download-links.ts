@@ -1,0 +1,45 @@
+import { timingSafeEqual } from 'node:crypto'
+import { contentDisposition } from '../media/filename'
+import type { Storage } from '../storage/storage'
+
+type Linkable = { id: string; s3Key: string; mimetype: string; originalFilename: string }
+
+/**
+ * Download URLs that work for whoever receives them: a presigned GET from S3, or, for the local
+ * store, this API's content route with an expiring HMAC signature.
+ */
+export class DownloadLinks {
+  constructor(
+    private readonly storage: Storage,
+    private readonly secret: string,
+    private readonly ttlSeconds: number,
+    private readonly publicBaseUrl?: string,
+  ) {}
+
+  forImage(image: Linkable, requestOrigin: string): string {
+    const presigned = this.storage.presignDownload(image.s3Key, {
+      expiresIn: this.ttlSeconds,
+      contentType: image.mimetype,
+      contentDisposition: contentDisposition(image.originalFilename),
+    })
+    if (presigned) return presigned
+    const expires = Math.floor(Date.now() / 1000) + this.ttlSeconds
+    const base = this.publicBaseUrl ?? requestOrigin
+    return `${base}/api/images/${image.id}/content?expires=${expires}&signature=${this.#sign(image.id, expires)}`
+  }
+
+  /** True when `signature` was made by `forImage` for this id and has not expired. */
+  verify(id: string, expires: string | undefined, signature: string | undefined): boolean {
+    if (!expires || !signature || !/^\d{1,12}$/.test(expires)) return false
+    if (Number(expires) < Date.now() / 1000) return false
+    const expected = Buffer.from(this.#sign(id, Number(expires)))
+    const given = Buffer.from(signature)
+    return expected.length === given.length && timingSafeEqual(expected, given)
+  }
+
+  #sign(id: string, expires: number) {
+    return new Bun.CryptoHasher('sha256', this.secret)
+      .update(`${id}\n${expires}`)
+      .digest('base64url')
+  }
+}

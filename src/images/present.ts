@@ -1,0 +1,27 @@
+import type { ImageRow } from '../db/schema'
+
+/** The JSON shape of an image, field names as the old service had them. */
+export function presentImage(row: ImageRow, downloadUrl: string) {
+  return {
+    id: row.id,
+    s3_key: row.s3Key,
+    md5_hash: row.md5Hash,
+    original_filename: row.originalFilename,
+    mimetype: row.mimetype,
+    filesize: row.filesize,
+    width: row.width,
+    height: row.height,
+    title: row.title,
+    description: row.description,
+    tags: row.tags,
+    metadata: row.metadata,
+    gemini_analysis: row.geminiAnalysis,
+    analysis_status: row.analysisStatus,
+    analysis_model: row.analysisModel,
+    analyzed_at: row.analyzedAt?.toISOString() ?? null,
+    uploaded_at: row.uploadedAt.toISOString(),
+    updated_at: row.updatedAt.toISOString(),
+    uploaded_by: row.uploadedBy,
+    download_url: downloadUrl,
+  }
+}

@@ -1,0 +1,115 @@
+import type { ImageRow } from '../db/schema'
+import { type ImageInfo, inspectImage } from '../media/inspect'
+import type { Storage } from '../storage/storage'
+import { ImageRejected } from './errors'
+import type { ImageRepository } from './repository'
+
+export type DimensionLimits = { maxSide: number; maxPixels: number }
+
+export type UploadInput = {
+  bytes: Uint8Array
+  /** Display name only, already sanitised. */
+  filename: string
+  title: string
+  description: string
+  tags: string[]
+  metadata: Record<string, unknown>
+  uploadedBy?: string
+}
+
+export type UploadOutcome = { created: true; image: ImageRow } | { created: false; image: ImageRow }
+
+export const objectKeyFor = (md5: string, extension: string) => `images/${md5}.${extension}`
+
+/** Upload, lookup and removal of images; keeps rows and objects consistent under concurrency. */
+export class ImageService {
+  constructor(
+    private readonly repo: ImageRepository,
+    private readonly storage: Storage,
+    private readonly limits: DimensionLimits,
+  ) {}
+
+  /** Judges the bytes by content: format, structure, and dimensions against the limits. */
+  inspect(bytes: Uint8Array): ImageInfo {
+    const result = inspectImage(bytes)
+    if (!result.ok) throw new ImageRejected(result.reason, result.message)
+    const { width, height } = result.info
+    const { maxSide, maxPixels } = this.limits
+    if (width > maxSide || height > maxSide) {
+      throw new ImageRejected(
+        'dimensions',
+        `${width}x${height} exceeds the limit of ${maxSide} pixels a side`,
+      )
+    }
+    if (width * height > maxPixels) {
+      throw new ImageRejected(
+        'dimensions',
+        `${width}x${height} exceeds the limit of ${maxPixels} pixels`,
+      )
+    }
+    return result.info
+  }
+
+  findById(id: string) {
+    return this.repo.findById(id)
+  }
+
+  findByMd5(md5: string) {
+    return this.repo.findByMd5(md5)
+  }
+
+  /**
+   * Object first, row second, both under the shared content lock: a row is only ever committed
+   * after its object is in storage, and a concurrent delete cannot remove the object in between.
+   * A crash after the put leaves at most an orphan object, which `reconcile` lists and removes.
+   */
+  async upload(input: UploadInput): Promise<UploadOutcome> {
+    const image = this.inspect(input.bytes)
+    const md5 = new Bun.CryptoHasher('md5').update(input.bytes).digest('hex')
+    const existing = await this.repo.findByMd5(md5)
+    if (existing) return { created: false, image: existing }
+
+    const s3Key = objectKeyFor(md5, image.extension)
+    const created = await this.repo.withContentLock(md5, 'shared', async (tx) => {
+      await this.storage.put(s3Key, input.bytes, image.mimetype)
+      return this.repo.insertIfAbsent(
+        {
+          id: Bun.randomUUIDv7(),
+          md5Hash: md5,
+          s3Key,
+          originalFilename: input.filename,
+          mimetype: image.mimetype,
+          filesize: input.bytes.byteLength,
+          width: image.width,
+          height: image.height,
+          title: input.title,
+          description: input.description,
+          tags: input.tags,
+          metadata: input.metadata,
+          uploadedBy: input.uploadedBy,
+        },
+        tx,
+      )
+    })
+    if (created) return { created: true, image: created }
+    // Lost the race to a concurrent upload of the same bytes: that row is committed by now,
+    // unless it was deleted in the meantime, in which case this upload simply tries again.
+    const winner = await this.repo.findByMd5(md5)
+    return winner ? { created: false, image: winner } : this.upload(input)
+  }
+
+  /**
+   * Deletes the row, then the object under the exclusive content lock and only if no row took
+   * the same content meanwhile. A crash between the two steps leaves an orphan, never a row
+   * without its object.
+   */
+  async delete(id: string): Promise<ImageRow | undefined> {
+    const deleted = await this.repo.deleteById(id)
+    if (!deleted) return undefined
+    await this.repo.withContentLock(deleted.md5Hash, 'exclusive', async (tx) => {
+      if (!(await this.repo.findByMd5(deleted.md5Hash, tx)))
+        await this.storage.delete(deleted.s3Key)
+    })
+    return deleted
+  }
+}

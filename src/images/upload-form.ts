@@ -1,0 +1,129 @@
+import { payloadTooLarge, readBodyLimited } from '../http/body'
+import { ApiError, badRequest } from '../http/errors'
+import { type UploadMetadata, uploadMetadataSchema } from './schemas'
+
+export type UploadLimits = { maxUploadBytes: number; maxMetadataBytes: number }
+
+export type UploadForm = {
+  file: File
+  title: string
+  description: string
+  tags: string[]
+  /** Every metadata field other than title, description and tags. */
+  extra: Record<string, unknown>
+}
+
+// Room for multipart boundaries and part headers on top of the file and metadata limits.
+const ENVELOPE_BYTES = 16 * 1024
+
+const utf8Length = (s: string) => Buffer.byteLength(s, 'utf8')
+
+// PostgreSQL's jsonb and JSON clients cope badly with pathological nesting; nobody needs more.
+const MAX_METADATA_DEPTH = 20
+function nestingDepth(value: unknown, depth = 0): number {
+  if (typeof value !== 'object' || value === null || depth > MAX_METADATA_DEPTH) return depth
+  let max = depth + 1
+  for (const child of Object.values(value)) max = Math.max(max, nestingDepth(child, depth + 1))
+  return max
+}
+
+/** Parses and validates `POST /api/upload`'s multipart body, never buffering beyond the limits. */
+export async function parseUploadForm(request: Request, limits: UploadLimits): Promise<UploadForm> {
+  const contentType = request.headers.get('content-type') ?? ''
+  if (!/^multipart\/form-data\s*;.*boundary=/i.test(contentType)) {
+    throw new ApiError(
+      400,
+      'No image file provided',
+      'Send multipart/form-data with the image in the "image_file" field',
+    )
+  }
+  const body = await readBodyLimited(
+    request,
+    limits.maxUploadBytes + limits.maxMetadataBytes + ENVELOPE_BYTES,
+    'Request body',
+  )
+  const form = await new Response(body, { headers: { 'content-type': contentType } })
+    .formData()
+    .catch(() => {
+      throw badRequest('The multipart body could not be parsed')
+    })
+
+  const files = form.getAll('image_file')
+  if (files.length === 0) {
+    throw new ApiError(400, 'No image file provided', 'The "image_file" field is missing')
+  }
+  if (files.length > 1) throw badRequest('Send exactly one "image_file" part')
+  const [file] = files
+  if (!(file instanceof File)) throw badRequest('"image_file" must be a file part')
+  if (file.size === 0) throw new ApiError(400, 'Empty file', 'The uploaded file is empty')
+  if (file.size > limits.maxUploadBytes) {
+    throw payloadTooLarge(`The file exceeds the limit of ${limits.maxUploadBytes} bytes`)
+  }
+
+  const meta = parseMetadata(form, limits.maxMetadataBytes)
+  const { title, description, tags, ...extra } = meta
+  return { file, title, description, tags: tags ?? [], extra }
+}
+
+type Form = Awaited<ReturnType<Response['formData']>>
+
+function parseMetadata(form: Form, maxBytes: number): UploadMetadata {
+  const fields = form.getAll('metadata')
+  if (fields.length > 1) throw badRequest('Send at most one "metadata" field')
+  const [field] = fields
+  let raw: unknown
+  if (field === undefined) {
+    raw = formFieldsAsMetadata(form)
+  } else {
+    if (typeof field !== 'string') throw badRequest('"metadata" must be a text field')
+    if (utf8Length(field) > maxBytes) {
+      throw payloadTooLarge(`"metadata" exceeds the limit of ${maxBytes} bytes`)
+    }
+    try {
+      raw = JSON.parse(field)
+    } catch {
+      throw new ApiError(400, 'Invalid metadata JSON', '"metadata" is not valid JSON')
+    }
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ApiError(400, 'Invalid metadata', '"metadata" must be a JSON object')
+  }
+  if (nestingDepth(raw) > MAX_METADATA_DEPTH) {
+    throw new ApiError(
+      400,
+      'Invalid metadata',
+      `"metadata" nests deeper than ${MAX_METADATA_DEPTH} levels`,
+    )
+  }
+  if (!('title' in raw) || !('description' in raw)) {
+    throw new ApiError(400, 'Missing metadata', 'Metadata must include "title" and "description"')
+  }
+  const parsed = uploadMetadataSchema.safeParse(raw)
+  if (!parsed.success) {
+    throw new ApiError(
+      400,
+      'Invalid metadata',
+      parsed.error.issues.map((i) => `${i.path.join('.') || 'metadata'}: ${i.message}`).join('; '),
+      parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+    )
+  }
+  return parsed.data
+}
+
+// curl convenience: -F title=... -F description=... -F tags=a,b (or repeated) without JSON.
+function formFieldsAsMetadata(form: Form) {
+  const out: Record<string, unknown> = {}
+  for (const [name, value] of form.entries()) {
+    if (name === 'image_file' || typeof value !== 'string') continue
+    if (name === 'tags') {
+      const tags = value
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean)
+      out.tags = [...((out.tags as string[]) ?? []), ...tags]
+    } else {
+      out[name] = value
+    }
+  }
+  return out
+}

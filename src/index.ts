@@ -1,0 +1,41 @@
+import { createApp } from './app'
+import { ConfigError, loadConfig } from './config'
+import { buildDependencies } from './dependencies'
+import { createLogger } from './http/logger'
+import { startServer } from './server'
+
+let config: ReturnType<typeof loadConfig>
+try {
+  config = loadConfig()
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err
+  console.error(`configuration error: ${err.message}`)
+  process.exit(1)
+}
+
+const logger = createLogger(config.logLevel)
+const deps = await buildDependencies(config, logger)
+const app = createApp(deps)
+
+const server = startServer(app, { hostname: config.host, port: config.port, limits: config.limits })
+logger.info('listening', {
+  url: `http://${config.host}:${server.port}`,
+  database: deps.database.kind,
+  storage: deps.storage.kind,
+})
+
+let stopping = false
+async function shutdown(signal: string) {
+  if (stopping) return
+  stopping = true
+  logger.info('shutting down', { signal })
+  // Stop accepting, let in-flight requests finish, then force-close whatever is left.
+  const forced = setTimeout(() => server.stop(true), config.shutdownTimeoutMs)
+  await server.stop()
+  clearTimeout(forced)
+  await deps.database.close()
+  logger.info('stopped')
+  process.exit(0)
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'))
+process.on('SIGINT', () => void shutdown('SIGINT'))

@@ -1,0 +1,89 @@
+import { S3Client } from 'bun'
+import type { ByteRange, ObjectInfo, PresignOptions, Storage } from './storage'
+
+export type S3StorageOptions = {
+  endpoint: string
+  /** Endpoint the clients reach; presigned URLs are signed for it since SigV4 binds the host. */
+  publicEndpoint?: string
+  bucket: string
+  region: string
+  accessKeyId?: string
+  secretAccessKey?: string
+}
+
+const isNotFound = (err: unknown) =>
+  (err as { code?: string })?.code === 'NoSuchKey' ||
+  (err as { code?: string })?.code === 'ERR_S3_FILE_NOT_FOUND' ||
+  (err as { name?: string })?.name === 'NoSuchKey'
+
+export class S3Storage implements Storage {
+  readonly kind = 's3'
+  readonly #client: S3Client
+  readonly #signer: S3Client
+
+  constructor(options: S3StorageOptions) {
+    const base = {
+      bucket: options.bucket,
+      region: options.region,
+      accessKeyId: options.accessKeyId,
+      secretAccessKey: options.secretAccessKey,
+    }
+    this.#client = new S3Client({ ...base, endpoint: options.endpoint })
+    this.#signer = options.publicEndpoint
+      ? new S3Client({ ...base, endpoint: options.publicEndpoint })
+      : this.#client
+  }
+
+  async put(key: string, bytes: Uint8Array, contentType: string) {
+    await this.#client.write(key, bytes, { type: contentType })
+  }
+
+  async read(key: string, range?: ByteRange) {
+    // Probe first so a missing object is a null, not an error in the middle of a response.
+    if (!(await this.stat(key))) return null
+    const file = this.#client.file(key)
+    return (range ? file.slice(range.start, range.end + 1) : file).stream()
+  }
+
+  async stat(key: string): Promise<ObjectInfo | null> {
+    try {
+      const s = await this.#client.stat(key)
+      return { key, size: s.size, lastModified: s.lastModified }
+    } catch (err) {
+      if (isNotFound(err)) return null
+      throw err
+    }
+  }
+
+  async delete(key: string) {
+    await this.#client.delete(key)
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    let continuationToken: string | undefined
+    do {
+      const page = await this.#client.list({ prefix, continuationToken, maxKeys: 1000 })
+      for (const o of page.contents ?? []) {
+        yield {
+          key: o.key,
+          size: o.size ?? 0,
+          lastModified: o.lastModified ? new Date(o.lastModified) : new Date(0),
+        }
+      }
+      continuationToken = page.isTruncated ? page.nextContinuationToken : undefined
+    } while (continuationToken)
+  }
+
+  presignDownload(key: string, options: PresignOptions) {
+    return this.#signer.presign(key, {
+      method: 'GET',
+      expiresIn: options.expiresIn,
+      type: options.contentType,
+      contentDisposition: options.contentDisposition,
+    })
+  }
+
+  async ping() {
+    await this.#client.list({ maxKeys: 1 })
+  }
+}

@@ -1,0 +1,39 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { startTestApp, type TestApp } from './support/app'
+
+describe('GET /health', () => {
+  let t: TestApp
+  beforeAll(async () => {
+    t = await startTestApp({ storage: 's3' })
+  })
+  afterAll(() => t.stop())
+
+  test('200 healthy when database and storage answer', async () => {
+    const res = await fetch(`${t.url}/health`)
+    expect(res.status).toBe(200)
+    const body = await res.json()
+    expect(body).toMatchObject({
+      status: 'healthy',
+      service: 'image-metadata-api',
+      checks: { database: { status: 'up' }, storage: { status: 'up' } },
+    })
+  })
+
+  test('503 unhealthy with detail when storage is down, healthy again when it returns', async () => {
+    await t.s3?.pause()
+    try {
+      const res = await fetch(`${t.url}/health`)
+      expect(res.status).toBe(503)
+      const body = await res.json()
+      expect(body).toMatchObject({
+        status: 'unhealthy',
+        service: 'image-metadata-api',
+        checks: { database: { status: 'up' }, storage: { status: 'down' } },
+      })
+      expect(typeof body.checks.storage.error).toBe('string')
+    } finally {
+      await t.s3?.resume()
+    }
+    expect((await fetch(`${t.url}/health`)).status).toBe(200)
+  })
+})
