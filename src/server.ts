@@ -1,18 +1,14 @@
 import type { App } from './app'
-import type { Config } from './config'
 
 /** Bun's HTTP server for the app, with the transport limits the API relies on. */
-export function startServer(
-  app: App,
-  options: { hostname: string; port: number; limits: Config['limits'] },
-) {
+export function startServer(app: App, options: { hostname: string; port: number }) {
   return Bun.serve({
     hostname: options.hostname,
     port: options.port,
     fetch: app.fetch,
-    // The upload route answers 413 JSON itself while streaming; this is only Bun's backstop.
-    maxRequestBodySize:
-      options.limits.maxUploadBytes + options.limits.maxMetadataBytes + 1024 * 1024,
+    // Routes enforce their own limits while streaming and answer 413 JSON; Bun's own check would
+    // answer a bare 413 before the app sees the request, so it is only a far-away backstop.
+    maxRequestBodySize: 1024 * 1024 * 1024,
     // Seconds a connection may sit idle (a trickling or stalled client) before Bun closes it.
     idleTimeout: 30,
   })

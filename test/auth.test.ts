@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { READ_KEY, startTestApp, type TestApp, upload } from './support/app'
+import { json, READ_KEY, startTestApp, type TestApp, upload } from './support/app'
 import { makePng } from './support/images'
 
 describe('authentication', () => {
@@ -12,7 +12,7 @@ describe('authentication', () => {
   test('no key → 401 with the old body', async () => {
     const res = await upload(t.url, makePng(2, 2), { key: null })
     expect(res.status).toBe(401)
-    expect(await res.json()).toEqual({
+    expect(await json(res)).toEqual({
       error: 'API key is required',
       message: 'Please provide X-API-Key header',
     })
@@ -21,7 +21,7 @@ describe('authentication', () => {
   test('wrong key → 401 with the old body', async () => {
     const res = await upload(t.url, makePng(2, 2), { key: 'not-a-key' })
     expect(res.status).toBe(401)
-    expect(await res.json()).toEqual({
+    expect(await json(res)).toEqual({
       error: 'Invalid API key',
       message: 'The provided API key is not valid',
     })
@@ -35,13 +35,13 @@ describe('authentication', () => {
   test('the legacy API_KEY works beside API_KEYS and is logged by name only', async () => {
     const res = await upload(t.url, makePng(2, 3, { seed: 1 }), { key: 'legacy-single-key' })
     expect(res.status).toBe(201)
-    expect((await res.json()).data.uploaded_by).toBe('default')
+    expect((await json(res)).data.uploaded_by).toBe('default')
   })
 
   test('a read-only key gets 403 on upload and nothing is stored', async () => {
     const res = await upload(t.url, makePng(2, 4, { seed: 2 }), { key: READ_KEY })
     expect(res.status).toBe(403)
-    expect(await res.json()).toEqual({ error: 'Forbidden', message: 'This API key is read-only' })
+    expect(await json(res)).toEqual({ error: 'Forbidden', message: 'This API key is read-only' })
   })
 
   test('health needs no key', async () => {
@@ -61,6 +61,6 @@ describe('authentication', () => {
   test('unknown routes answer 404 JSON', async () => {
     const res = await fetch(`${t.url}/nope`, { headers: { 'X-API-Key': 'legacy-single-key' } })
     expect(res.status).toBe(404)
-    expect((await res.json()).error).toBe('Not found')
+    expect((await json(res)).error).toBe('Not found')
   })
 })

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { startTestApp, type TestApp } from './support/app'
+import { json, startTestApp, type TestApp } from './support/app'
 
 describe('GET /health', () => {
   let t: TestApp
@@ -11,7 +11,7 @@ describe('GET /health', () => {
   test('200 healthy when database and storage answer', async () => {
     const res = await fetch(`${t.url}/health`)
     expect(res.status).toBe(200)
-    const body = await res.json()
+    const body = await json(res)
     expect(body).toMatchObject({
       status: 'healthy',
       service: 'image-metadata-api',
@@ -24,7 +24,7 @@ describe('GET /health', () => {
     try {
       const res = await fetch(`${t.url}/health`)
       expect(res.status).toBe(503)
-      const body = await res.json()
+      const body = await json(res)
       expect(body).toMatchObject({
         status: 'unhealthy',
         service: 'image-metadata-api',

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { images } from '../src/db/schema'
 import { ImageRepository } from '../src/images/repository'
 import { ImageService } from '../src/images/service'
-import { startTestApp, type TestApp, upload } from './support/app'
+import { json, startTestApp, type TestApp, upload } from './support/app'
 import { makeJpeg, md5Hex, withJpegComment } from './support/images'
 
 async function objectKeys(t: TestApp) {
@@ -26,7 +26,7 @@ describe.each(['local', 's3'] as const)('concurrency (%s storage)', (storage) =>
     const statuses = responses.map((r) => r.status).sort()
     expect(statuses.filter((s) => s === 201)).toHaveLength(1)
     expect(statuses.filter((s) => s === 409)).toHaveLength(19)
-    const bodies = await Promise.all(responses.map((r) => r.json()))
+    const bodies = await Promise.all(responses.map(json))
     const created = bodies.find((b) => b.data)
     for (const b of bodies.filter((b) => b.existing_image)) {
       expect(b.existing_image.id).toBe(created.data.id)

@@ -70,7 +70,7 @@ describe('the API process', () => {
     expect(stdout).toContain('"msg":"stopped"')
     // PGlite's files and the object live under ./data.
     expect(await Bun.file(join(cwd, 'data', 'pglite', 'PG_VERSION')).exists()).toBe(true)
-  })
+  }, 60_000)
 
   test.each([
     [{ NODE_ENV: 'production' }, 'API_KEY'],

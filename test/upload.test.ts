@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { startTestApp, type TestApp, upload, WRITE_KEY } from './support/app'
+import { json, startTestApp, type TestApp, upload, WRITE_KEY } from './support/app'
 import {
   makeBmp,
   makeGif,
@@ -43,7 +43,7 @@ describe.each(['local', 's3'] as const)('POST /api/upload (%s storage)', (storag
       },
     })
     expect(res.status).toBe(201)
-    const body = await res.json()
+    const body = await json(res)
     expect(body.message).toBe('Image uploaded successfully')
     for (const key of IMAGE_KEYS) expect(body.data).toHaveProperty(key)
     expect(body.data).toMatchObject({
@@ -66,7 +66,7 @@ describe.each(['local', 's3'] as const)('POST /api/upload (%s storage)', (storag
 
     const again = await upload(t.url, bytes, { filename: 'other-name.jpg' })
     expect(again.status).toBe(409)
-    expect(await again.json()).toEqual({
+    expect(await json(again)).toEqual({
       error: 'Image already exists',
       message: 'An image with the same content already exists',
       existing_image: {
@@ -83,11 +83,11 @@ describe.each(['local', 's3'] as const)('POST /api/upload (%s storage)', (storag
     // The client claims JPEG by name and type; the bytes say PNG.
     const res = await upload(t.url, bytes, { filename: 'lies.jpg', type: 'image/jpeg' })
     expect(res.status).toBe(201)
-    const { data } = await res.json()
+    const { data } = await json(res)
     expect(data.mimetype).toBe('image/png')
     expect(data.s3_key).toBe(`images/${md5Hex(bytes)}.png`)
     const stored = await t.deps.storage.read(data.s3_key)
-    expect(new Uint8Array(await new Response(stored).arrayBuffer())).toEqual(bytes)
+    expect(Buffer.from(await new Response(stored).arrayBuffer()).equals(bytes)).toBe(true)
   })
 
   test.each([
@@ -99,17 +99,17 @@ describe.each(['local', 's3'] as const)('POST /api/upload (%s storage)', (storag
   ])('accepts %s and reads its dimensions', async (_, make, mimetype, width, height) => {
     const res = await upload(t.url, make(), { filename: 'x.bin', type: 'application/octet-stream' })
     expect(res.status).toBe(201)
-    expect((await res.json()).data).toMatchObject({ mimetype, width, height })
+    expect((await json(res)).data).toMatchObject({ mimetype, width, height })
   })
 
   test('download_url fetches the same bytes without an API key', async () => {
     const bytes = withJpegComment(makeJpeg(32, 32, { seed: 4 }), 'download')
     const res = await upload(t.url, bytes)
-    const { data } = await res.json()
+    const { data } = await json(res)
     const download = await fetch(data.download_url)
     expect(download.status).toBe(200)
     expect(download.headers.get('content-type')).toBe('image/jpeg')
-    expect(new Uint8Array(await download.arrayBuffer())).toEqual(bytes)
+    expect(Buffer.from(await download.arrayBuffer()).equals(bytes)).toBe(true)
   })
 
   test('plain form fields work when metadata is absent (curl convenience)', async () => {
@@ -118,7 +118,7 @@ describe.each(['local', 's3'] as const)('POST /api/upload (%s storage)', (storag
       fields: { title: 'From curl', description: 'No JSON', tags: 'a, b', category: 'misc' },
     })
     expect(res.status).toBe(201)
-    expect((await res.json()).data).toMatchObject({
+    expect((await json(res)).data).toMatchObject({
       title: 'From curl',
       description: 'No JSON',
       tags: ['a', 'b'],
@@ -130,7 +130,7 @@ describe.each(['local', 's3'] as const)('POST /api/upload (%s storage)', (storag
     const bytes = makePng(4, 4, { seed: 6 })
     const res = await upload(t.url, bytes, { filename: '../../etc/passwd\u202e.png' })
     expect(res.status).toBe(201)
-    const { data } = await res.json()
+    const { data } = await json(res)
     expect(data.original_filename).not.toContain('/')
     expect(data.original_filename).not.toContain('\u202e')
     expect(data.s3_key).toBe(`images/${md5Hex(bytes)}.png`)

@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises'
 import { PGlite } from '@electric-sql/pglite'
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm'
 import { sql } from 'drizzle-orm'
@@ -18,7 +19,7 @@ export type Database = {
 
 export type DatabaseOptions =
   | { kind: 'postgres'; url: string; poolMax: number }
-  | { kind: 'pglite'; dir?: string }
+  | { kind: 'pglite'; dir: string }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.kind === 'postgres') {
@@ -38,8 +39,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       close: () => client.end({ timeout: 5 }),
     }
   }
-  // PGlite is a single in-process PostgreSQL; no `dir` means in memory (tests).
-  const client = await PGlite.create(options.dir ?? 'memory://', { extensions: { pg_trgm } })
+  // PGlite is a single in-process PostgreSQL; `memory://` keeps it in memory (tests).
+  if (!options.dir.includes('://')) await mkdir(options.dir, { recursive: true })
+  const client = await PGlite.create(options.dir, { extensions: { pg_trgm } })
   const db = drizzlePglite(client, { schema }) as unknown as Db
   return {
     db,

@@ -63,7 +63,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   })
   const deps = await buildDependencies(config, logger)
   const app = createApp(deps)
-  const server = startServer(app, { hostname: '127.0.0.1', port: 0, limits: config.limits })
+  const server = startServer(app, { hostname: '127.0.0.1', port: 0 })
   return {
     url: `http://127.0.0.1:${server.port}`,
     app,
@@ -91,11 +91,17 @@ export type UploadOptions = {
 }
 
 /** POSTs one image the way the old service's clients do (multipart `image_file` + `metadata`). */
-export function upload(base: string, bytes: Uint8Array, options: UploadOptions = {}) {
+export function upload(
+  base: string,
+  bytes: Uint8Array<ArrayBufferLike>,
+  options: UploadOptions = {},
+) {
   const form = new FormData()
   form.append(
     'image_file',
-    new File([bytes], options.filename ?? 'photo.jpg', { type: options.type ?? 'image/jpeg' }),
+    new File([bytes as Uint8Array<ArrayBuffer>], options.filename ?? 'photo.jpg', {
+      type: options.type ?? 'image/jpeg',
+    }),
   )
   if (options.metadata !== null) {
     const metadata = options.metadata ?? { title: 'A title', description: 'A description' }
@@ -106,3 +112,7 @@ export function upload(base: string, bytes: Uint8Array, options: UploadOptions =
   if (options.key !== null) headers['X-API-Key'] = options.key ?? WRITE_KEY
   return fetch(`${base}/api/upload`, { method: 'POST', body: form, headers })
 }
+
+/** A response body as JSON, untyped: the tests assert its shape. */
+// biome-ignore lint/suspicious/noExplicitAny: test assertions inspect arbitrary JSON
+export const json = (res: Response): Promise<any> => res.json()
