@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { json, startTestApp, type TestApp, upload } from './support/app'
+import { makePng } from './support/images'
+import { startS3, type TestS3 } from './support/s3'
+
+describe('local store: HMAC-signed download URLs', () => {
+  let t: TestApp
+  beforeAll(async () => {
+    t = await startTestApp({ env: { DOWNLOAD_URL_TTL_SECONDS: '60' } })
+  })
+  afterAll(() => t.stop())
+
+  test('a tampered or expired signature is refused with 403; no signature needs the key', async () => {
+    const { data } = await json(await upload(t.url, makePng(6, 6, { seed: 1 })))
+    const url = new URL(data.download_url)
+    expect(url.origin).toBe(t.url)
+    expect(Number(url.searchParams.get('expires'))).toBeGreaterThan(Date.now() / 1000 + 50)
+    expect((await fetch(url)).status).toBe(200)
+
+    const tampered = new URL(url)
+    tampered.searchParams.set('signature', `${url.searchParams.get('signature')?.slice(0, -2)}xx`)
+    expect((await fetch(tampered)).status).toBe(403)
+
+    const extended = new URL(url)
+    extended.searchParams.set('expires', String(Number(url.searchParams.get('expires')) + 3600))
+    expect((await fetch(extended)).status).toBe(403)
+
+    const expired = new URL(url)
+    expired.searchParams.set('expires', String(Math.floor(Date.now() / 1000) - 1))
+    const res = await fetch(expired)
+    expect(res.status).toBe(403)
+    expect((await json(res)).error).toBe('Invalid signature')
+
+    // A signature is bound to its image id.
+    const { data: other } = await json(await upload(t.url, makePng(6, 7, { seed: 2 })))
+    const swapped = new URL(url.toString().replace(data.id, other.id))
+    expect((await fetch(swapped)).status).toBe(403)
+
+    const bare = new URL(url)
+    bare.search = ''
+    const unauthenticated = await fetch(bare)
+    expect(unauthenticated.status).toBe(401)
+  })
+
+  test('PUBLIC_BASE_URL replaces the request origin behind a proxy', async () => {
+    const proxied = await startTestApp({ env: { PUBLIC_BASE_URL: 'https://images.example.com/' } })
+    try {
+      const { data } = await json(await upload(proxied.url, makePng(3, 9, { seed: 3 })))
+      expect(data.download_url).toStartWith(
+        `https://images.example.com/api/images/${data.id}/content?`,
+      )
+    } finally {
+      await proxied.stop()
+    }
+  })
+})
+
+describe('S3: presigned download URLs', () => {
+  let s3: TestS3
+  let t: TestApp
+  beforeAll(async () => {
+    s3 = await startS3()
+    // The API reaches S3 by one name, clients by another: the URL must be signed for the latter.
+    const publicEndpoint = s3.endpoint.replace('127.0.0.1', 'localhost')
+    t = await startTestApp({
+      env: {
+        S3_ENDPOINT: s3.endpoint,
+        S3_PUBLIC_ENDPOINT: publicEndpoint,
+        S3_BUCKET: s3.bucket,
+        S3_ACCESS_KEY_ID: s3.accessKeyId,
+        S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+      },
+    })
+  })
+  afterAll(async () => {
+    await t.stop()
+    await s3.stop()
+  })
+
+  test('is signed for S3_PUBLIC_ENDPOINT and serves the bytes with the sniffed type', async () => {
+    const bytes = makePng(5, 5, { seed: 4 })
+    const { data } = await json(await upload(t.url, bytes, { filename: 'shot.jpg' }))
+    const url = new URL(data.download_url)
+    expect(url.host).toBe(new URL(s3.endpoint.replace('127.0.0.1', 'localhost')).host)
+    expect(url.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/)
+    // s3rver does not verify signatures, so the host assertion above is the signing check; the
+    // fetch below proves the URL addresses the right object and serves the sniffed type.
+    const direct = new URL(url)
+    direct.hostname = '127.0.0.1'
+    const res = await fetch(direct, { headers: { Host: url.host } })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toBe('image/png')
+    expect(Buffer.from(await res.arrayBuffer()).equals(bytes)).toBe(true)
+  })
+})
