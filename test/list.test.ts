@@ -130,6 +130,7 @@ describe('GET /api/images: pagination and filters', () => {
       row({ title: '赤い花', description: 'Sunset over the SEA', metadata: { q: 1 } }),
       row({ title: '100% pure_fun', description: 'x', metadata: { q: 1 } }),
       row({ title: '1000 pureXfun', description: 'x', metadata: { q: 1 } }),
+      row({ title: 'abca', description: 'xcab abd', metadata: { q: 1 } }),
     ])
     const q = async (text: string) =>
       titles(
@@ -147,6 +148,10 @@ describe('GET /api/images: pagination and filters', () => {
     // LIKE wildcards in the query are plain characters.
     expect(await q('0%')).toEqual(['100% pure_fun'])
     expect(await q('e_f')).toEqual(['100% pure_fun'])
+    expect(await q('pure_f')).toEqual(['100% pure_fun'])
+    // Every triple of "abcabd" is in that row, but not the text itself.
+    expect(await q('abcabd')).toEqual([])
+    expect(await q('xcab ab')).toEqual(['abca'])
     expect((await call(t.url, 'GET', `/api/images?q=${'x'.repeat(201)}`)).status).toBe(400)
     expect((await call(t.url, 'GET', '/api/images?q=')).status).toBe(400)
   })

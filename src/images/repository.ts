@@ -13,7 +13,7 @@ const { searchGrams: _searchGrams, ...imageColumns } = getTableColumns(images)
 
 export type ImageFilter = {
   /** Lower-cased search text and the n-grams that must all be indexed for it. */
-  search?: { text: string; grams: string[] }
+  search?: { text: string; grams: string[]; exact: boolean }
   tags?: string[]
   mimetype?: string
   uploadedFrom?: Date
@@ -30,10 +30,10 @@ const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (ch) => `\\${c
 function filterConditions(filter: ImageFilter): SQL[] {
   const where: SQL[] = []
   if (filter.search) {
-    const { text, grams } = filter.search
+    const { text, grams, exact } = filter.search
     where.push(sql`${images.searchGrams} @> ${sql.param(grams)}::text[]`)
-    // Pairs can match out of order for three or more characters; the index narrows, LIKE decides.
-    if (Array.from(text).length > 2) {
+    // Triples can match apart from each other in longer queries: the index narrows, LIKE decides.
+    if (!exact) {
       const pattern = likePattern(text)
       where.push(
         sql`(lower(${images.title}) like ${pattern} or lower(${images.description}) like ${pattern} or lower(coalesce(${images.geminiAnalysis}, '')) like ${pattern})`,
