@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { Glob } from 'bun'
-import { startTestApp, type TestApp } from './support/app'
 import { parseDockerfile, ROOT, readRootFile } from './support/deploy-files'
 
 const instructions = parseDockerfile(await readRootFile('Dockerfile'))
@@ -130,24 +129,28 @@ describe('src/healthcheck.ts (the container probe)', () => {
     return proc.exited
   }
 
-  let app: TestApp
-  beforeAll(async () => {
-    app = await startTestApp()
-  })
-  afterAll(async () => {
-    await app?.stop()
-  })
+  // A stand-in for the app's /health (tested in health.test.ts): the probe only judges the status.
+  const serveHealth = (status: number) =>
+    Bun.serve({
+      hostname: '127.0.0.1',
+      port: 0,
+      fetch: (req) =>
+        new URL(req.url).pathname === '/health'
+          ? Response.json({ status: status === 200 ? 'healthy' : 'unhealthy' }, { status })
+          : new Response('not found', { status: 404 }),
+    })
 
   test('exits 0 when /health answers 200', async () => {
-    expect(await probe(Number(new URL(app.url).port))).toBe(0)
+    const healthy = serveHealth(200)
+    try {
+      expect(await probe(healthy.port as number)).toBe(0)
+    } finally {
+      await healthy.stop(true)
+    }
   })
 
   test('exits 1 when /health answers 503', async () => {
-    const unhealthy = Bun.serve({
-      hostname: '127.0.0.1',
-      port: 0,
-      fetch: () => Response.json({ status: 'unhealthy' }, { status: 503 }),
-    })
+    const unhealthy = serveHealth(503)
     try {
       expect(await probe(unhealthy.port as number)).toBe(1)
     } finally {
