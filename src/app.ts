@@ -1,16 +1,19 @@
-import { OpenAPIHono } from '@hono/zod-openapi'
 import type { ApiKeyRing } from './auth/key-ring'
 import type { Config } from './config'
 import type { Database } from './db/client'
-import type { AppEnv } from './http/env'
+import { requireApiKey } from './http/auth'
 import { handleError, handleNotFound } from './http/errors'
 import { healthRoutes } from './http/health'
 import type { Logger } from './http/logger'
 import { requestContext } from './http/request-context'
+import { createRouter } from './http/router'
+import { contentRoute } from './images/content-route'
 import type { DownloadLinks } from './images/download-links'
+import { limitsRoute } from './images/limits-route'
 import { ImageRepository } from './images/repository'
 import { imageRoutes } from './images/routes'
 import { ImageService } from './images/service'
+import { uploadRoute } from './images/upload-route'
 import type { Storage } from './storage/storage'
 
 export type AppDeps = {
@@ -24,21 +27,32 @@ export type AppDeps = {
 
 /** The whole HTTP API for the given dependencies; no globals, so tests build as many as they like. */
 export function createApp(deps: AppDeps) {
-  const images = new ImageService(new ImageRepository(deps.database.db), deps.storage, deps.limits)
+  const { storage, keys, links, limits } = deps
+  const images = new ImageService(new ImageRepository(deps.database.db), storage, limits)
 
-  const app = new OpenAPIHono<AppEnv>()
+  const app = createRouter()
   app.use(requestContext(deps.logger))
-  app.route('/', healthRoutes({ database: deps.database.ping, storage: () => deps.storage.ping() }))
-  app.route(
-    '/',
-    imageRoutes({
-      images,
-      storage: deps.storage,
-      links: deps.links,
-      keys: deps.keys,
-      limits: deps.limits,
-    }),
-  )
+  app.route('/', healthRoutes({ database: deps.database.ping, storage: () => storage.ping() }))
+  app.route('/', uploadRoute({ images, links, keys, limits }))
+  app.route('/', imageRoutes({ images, links, keys }))
+  app.route('/', contentRoute({ images, storage, links, keys }))
+  app.route('/', limitsRoute({ keys, limits }))
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKey', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-API-Key',
+  })
+  app.use('/openapi.json', requireApiKey(keys))
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Image & metadata API',
+      version: '1.0.0',
+      description: 'Images in S3-compatible storage, metadata in PostgreSQL, duplicates by MD5.',
+    },
+  })
+
   app.onError(handleError)
   app.notFound(handleNotFound)
   return app
