@@ -1,4 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
+import { analysisRoutes } from './analysis/routes'
+import type { Analysis } from './analysis/setup'
 import type { ApiKeyRing } from './auth/key-ring'
 import type { Config } from './config'
 import type { Database } from './db/client'
@@ -20,11 +22,19 @@ export type AppDeps = {
   links: DownloadLinks
   logger: Logger
   limits: Config['limits']
+  /** Gemini analysis; absent when it is off. */
+  analysis?: Analysis
 }
 
 /** The whole HTTP API for the given dependencies; no globals, so tests build as many as they like. */
 export function createApp(deps: AppDeps) {
-  const images = new ImageService(new ImageRepository(deps.database.db), deps.storage, deps.limits)
+  const analyzer = deps.analysis?.analyzer
+  const images = new ImageService(
+    new ImageRepository(deps.database.db),
+    deps.storage,
+    deps.limits,
+    analyzer && ((mimetype) => analyzer.initialStatus(mimetype)),
+  )
 
   const app = new OpenAPIHono<AppEnv>()
   app.use(requestContext(deps.logger))
@@ -37,6 +47,16 @@ export function createApp(deps: AppDeps) {
       links: deps.links,
       keys: deps.keys,
       limits: deps.limits,
+      analyzer,
+    }),
+  )
+  app.route(
+    '/',
+    analysisRoutes({
+      keys: deps.keys,
+      links: deps.links,
+      findImage: (id) => images.findById(id),
+      analyzer,
     }),
   )
   app.onError(handleError)

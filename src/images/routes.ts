@@ -1,6 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
+import type { Analyzer } from '../analysis/analyzer'
 import type { ApiKeyRing } from '../auth/key-ring'
 import { requireApiKey } from '../http/auth'
 import type { AppEnv } from '../http/env'
@@ -20,6 +21,8 @@ export type ImageRoutesDeps = {
   links: DownloadLinks
   keys: ApiKeyRing
   limits: UploadLimits
+  /** Present when Gemini analysis is on. */
+  analyzer?: Analyzer
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
@@ -39,7 +42,7 @@ const rejectionError = {
 const origin = (c: Context) => new URL(c.req.url).origin
 
 export function imageRoutes(deps: ImageRoutesDeps) {
-  const { images, storage, links, keys, limits } = deps
+  const { images, storage, links, keys, limits, analyzer } = deps
   const app = new OpenAPIHono<AppEnv>()
   const auth = requireApiKey(keys)
 
@@ -61,7 +64,7 @@ export function imageRoutes(deps: ImageRoutesDeps) {
       if (!(err instanceof ImageRejected)) throw err
       throw new ApiError(rejectionStatus[err.kind], rejectionError[err.kind], err.message)
     }
-    const { image } = outcome
+    let { image } = outcome
     if (!outcome.created) {
       return c.json(
         {
@@ -76,6 +79,18 @@ export function imageRoutes(deps: ImageRoutesDeps) {
         },
         409,
       )
+    }
+    if (analyzer) {
+      try {
+        image = await analyzer.analyzeOnUpload(image, bytes)
+      } catch (err) {
+        // The upload has succeeded; the row stays pending and the background worker takes over.
+        c.var.logger.warn('analysis at upload failed', {
+          request_id: c.var.requestId,
+          id: image.id,
+          err: String(err),
+        })
+      }
     }
     return c.json(
       {
