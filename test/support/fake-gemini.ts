@@ -24,6 +24,8 @@ export type FakeGemini = {
   requests: FakeRequest[]
   /** Queues replies for the next calls, in order. */
   script(...replies: FakeReply[]): void
+  /** Queues replies for the next calls about one image (its base64 data), ahead of `script`. */
+  scriptFor(base64: string, ...replies: FakeReply[]): void
   /** The reply once the script is exhausted (default: a fixed success text). */
   setDefault(reply: FakeReply | ((request: FakeRequest) => FakeReply)): void
   requestsFor(base64: string): FakeRequest[]
@@ -50,6 +52,7 @@ const googleError = (status: number, code: string, message: string, details: unk
 export function startFakeGemini(): FakeGemini {
   const requests: FakeRequest[] = []
   const queue: FakeReply[] = []
+  const queues = new Map<string, FakeReply[]>()
   let fallback: FakeReply | ((request: FakeRequest) => FakeReply) = {
     kind: 'text',
     text: 'A fake description',
@@ -118,7 +121,10 @@ export function startFakeGemini(): FakeGemini {
         prompt: parts.find((p) => typeof p.text === 'string')?.text,
       }
       requests.push(request)
-      const next = queue.shift() ?? (typeof fallback === 'function' ? fallback(request) : fallback)
+      const next =
+        queues.get(request.data ?? '')?.shift() ??
+        queue.shift() ??
+        (typeof fallback === 'function' ? fallback(request) : fallback)
       return reply(next, req.signal)
     },
   })
@@ -128,6 +134,9 @@ export function startFakeGemini(): FakeGemini {
     requests,
     script: (...replies) => {
       queue.push(...replies)
+    },
+    scriptFor: (base64, ...replies) => {
+      queues.set(base64, [...(queues.get(base64) ?? []), ...replies])
     },
     setDefault: (r) => {
       fallback = r
