@@ -373,7 +373,8 @@ describe('durability', () => {
   test('pending work survives a restart and is finished by the next process', async () => {
     const database = await createTestDatabase({ onDisk: true })
     const dataDir = await mkdtemp(join(tmpdir(), 'imgapi-restart-'))
-    const first = await startTestApp({ database, dataDir, env: geminiEnv(fake) })
+    const env = geminiEnv(fake, { GEMINI_MAX_ATTEMPTS: '5' })
+    const first = await startTestApp({ database, dataDir, env })
     const bytes = freshPng()
     // Always too slow while the first process runs.
     fake.setDefault({ kind: 'delay', ms: 20_000 })
@@ -381,13 +382,21 @@ describe('durability', () => {
     try {
       const data = await uploaded(first, bytes)
       expect(data.analysis_status).toBe('pending')
+      // Stop while the worker's retry is in flight: stop() waits for it to end (at the timeout).
+      await waitFor(
+        async () => fake.requestsFor(b64(bytes)).length,
+        (n) => n >= 2,
+        { what: 'the background retry to start' },
+      )
       await first.stop()
+      expect(fake.requestsFor(b64(bytes))).toHaveLength(2)
       fake.setDefault({ kind: 'text', text: 'Finished after restart' })
 
-      second = await startTestApp({ database, dataDir, env: geminiEnv(fake) })
+      second = await startTestApp({ database, dataDir, env })
       const done = await settled(second, data.id)
       expect(done.geminiAnalysis).toBe('Finished after restart')
-      expect(done.analysisAttempts).toBeGreaterThanOrEqual(2)
+      expect(done.analysisAttempts).toBe(3)
+      expect(fake.requestsFor(b64(bytes))).toHaveLength(3)
     } finally {
       await second?.stop()
       await database.drop()
