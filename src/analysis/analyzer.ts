@@ -150,6 +150,8 @@ export class Analyzer {
       attempt: attempts,
       outcome: outcome.kind,
       status: written?.analysisStatus ?? 'superseded',
+      // Already scrubbed of the API key by the client.
+      ...(outcome.kind === 'text' ? {} : { error: outcome.error }),
     })
     if (written) return { image: written, settled: written.analysisStatus !== 'pending' }
     // Another claim took the row over meanwhile; report the row as it now is.
