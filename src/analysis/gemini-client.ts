@@ -1,4 +1,4 @@
-import { ApiError, type GenerateContentResponse, GoogleGenAI } from '@google/genai'
+import { ApiError, type Fetch, type GenerateContentResponse, GoogleGenAI } from '@google/genai'
 import type { Config } from '../config'
 import {
   type AnalysisOutcome,
@@ -39,14 +39,12 @@ export class GeminiClient implements ImageDescriber {
   async describe(bytes: Uint8Array, mimetype: string, prompt: string, timeoutMs: number) {
     let retryAfter: string | null = null
     // The SDK's ApiError drops the headers, so Retry-After is captured on the way through.
-    const capture: typeof fetch = Object.assign(
-      async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
-        const res = await fetch(input, init)
-        retryAfter = res.headers.get('retry-after')
-        return res
-      },
-      { preconnect: fetch.preconnect },
-    )
+    const capture: Fetch = async (input, init) => {
+      const res = await fetch(input, init)
+      retryAfter = res.headers.get('retry-after')
+      return res
+    }
+    // No SDK retries (none unless retryOptions is set): the analyzer owns the retry policy.
     const signal = AbortSignal.timeout(timeoutMs)
     try {
       const response = await this.ai.models.generateContent({
