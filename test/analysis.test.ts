@@ -439,3 +439,31 @@ describe('durability', () => {
     },
   )
 })
+
+describe('Gemini unreachable', () => {
+  let t: TestApp
+  let fake: FakeGemini
+  beforeAll(async () => {
+    // A port that was free a moment ago: nothing listens there, connections are refused.
+    const closed = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response() })
+    const deadUrl = `http://127.0.0.1:${closed.port}`
+    await closed.stop(true)
+    fake = startFakeGemini()
+    t = await startTestApp({
+      env: { ...geminiEnv(fake), GEMINI_BASE_URL: deadUrl, GEMINI_RETRY_BASE_MS: '60000' },
+    })
+  })
+  afterAll(async () => {
+    await t.stop()
+    await fake.stop()
+  })
+
+  test('the upload still succeeds, pending with the network error recorded', async () => {
+    const data = await uploaded(t, freshPng())
+    expect(data).toMatchObject({ analysis_status: 'pending', analysis_attempts: 1 })
+    expect(data.analysis_error).toContain('Gemini request failed')
+    expect(data.analysis_error).not.toContain(GEMINI_KEY)
+    const r = await row(t, data.id)
+    expect(r.analysisNextAttemptAt?.getTime()).toBeGreaterThan(Date.now())
+  })
+})
