@@ -1,18 +1,21 @@
-import { OpenAPIHono } from '@hono/zod-openapi'
 import { analysisRoutes } from './analysis/routes'
 import type { Analysis } from './analysis/setup'
 import type { ApiKeyRing } from './auth/key-ring'
 import type { Config } from './config'
 import type { Database } from './db/client'
-import type { AppEnv } from './http/env'
+import { requireApiKey } from './http/auth'
 import { handleError, handleNotFound } from './http/errors'
 import { healthRoutes } from './http/health'
 import type { Logger } from './http/logger'
 import { requestContext } from './http/request-context'
+import { createRouter } from './http/router'
+import { contentRoute } from './images/content-route'
 import type { DownloadLinks } from './images/download-links'
+import { limitsRoute } from './images/limits-route'
 import { ImageRepository } from './images/repository'
 import { imageRoutes } from './images/routes'
 import { ImageService } from './images/service'
+import { uploadRoute } from './images/upload-route'
 import type { Storage } from './storage/storage'
 
 export type AppDeps = {
@@ -28,37 +31,39 @@ export type AppDeps = {
 
 /** The whole HTTP API for the given dependencies; no globals, so tests build as many as they like. */
 export function createApp(deps: AppDeps) {
+  const { storage, keys, links, limits } = deps
   const analyzer = deps.analysis?.analyzer
   const images = new ImageService(
     new ImageRepository(deps.database.db),
-    deps.storage,
-    deps.limits,
+    storage,
+    limits,
     analyzer && ((mimetype) => analyzer.initialStatus(mimetype)),
   )
 
-  const app = new OpenAPIHono<AppEnv>()
+  const app = createRouter()
   app.use(requestContext(deps.logger))
-  app.route('/', healthRoutes({ database: deps.database.ping, storage: () => deps.storage.ping() }))
-  app.route(
-    '/',
-    imageRoutes({
-      images,
-      storage: deps.storage,
-      links: deps.links,
-      keys: deps.keys,
-      limits: deps.limits,
-      analyzer,
-    }),
-  )
-  app.route(
-    '/',
-    analysisRoutes({
-      keys: deps.keys,
-      links: deps.links,
-      findImage: (id) => images.findById(id),
-      analyzer,
-    }),
-  )
+  app.route('/', healthRoutes({ database: deps.database.ping, storage: () => storage.ping() }))
+  app.route('/', uploadRoute({ images, links, keys, limits, analyzer }))
+  app.route('/', imageRoutes({ images, links, keys }))
+  app.route('/', contentRoute({ images, storage, links, keys }))
+  app.route('/', limitsRoute({ keys, limits }))
+  app.route('/', analysisRoutes({ images, links, keys, analyzer }))
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKey', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-API-Key',
+  })
+  app.use('/openapi.json', requireApiKey(keys))
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Image & metadata API',
+      version: '1.0.0',
+      description: 'Images in S3-compatible storage, metadata in PostgreSQL, duplicates by MD5.',
+    },
+  })
+
   app.onError(handleError)
   app.notFound(handleNotFound)
   return app

@@ -57,6 +57,26 @@ const envSchema = z.object({
   GEMINI_RETRY_MAX_MS: int(1).default(30 * 60_000),
 })
 
+/** Names of the old Flask service's `.env`, folded into the new ones by `resolveLegacy`. */
+export const LEGACY_ENV_VARS = [
+  'DB_HOST',
+  'DB_PORT',
+  'POSTGRES_PORT',
+  'POSTGRES_DB',
+  'POSTGRES_USER',
+  'POSTGRES_PASSWORD',
+  'MINIO_ENDPOINT_URL',
+  'MINIO_BUCKET_NAME',
+  'MINIO_ACCESS_KEY',
+  'MINIO_SECRET_KEY',
+] as const
+
+/** Every environment variable the service reads (deployment files are checked against it). */
+export const KNOWN_ENV_VARS: readonly string[] = [
+  ...Object.keys(envSchema.shape),
+  ...LEGACY_ENV_VARS,
+]
+
 export type Env = Record<string, string | undefined>
 
 export type ApiKeySpec = { name: string; key: string; readOnly: boolean }

@@ -1,20 +1,22 @@
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import { createRoute, z } from '@hono/zod-openapi'
 import type { ApiKeyRing } from '../auth/key-ring'
 import { requireApiKey } from '../http/auth'
-import type { AppEnv } from '../http/env'
-import { ApiError, badRequest, notFound } from '../http/errors'
+import { ApiError, notFound } from '../http/errors'
+import { errorResponses, errorSchema } from '../http/openapi-responses'
+import { apiKeySecurity, createRouter } from '../http/router'
 import type { DownloadLinks } from '../images/download-links'
 import { presentImage } from '../images/present'
-import { parseImageId } from '../images/routes'
-import { errorSchema, imageSchema } from '../images/schemas'
+import { imageEnvelopeSchema, imageIdParams, imageSchema } from '../images/schemas'
+import type { ImageService } from '../images/service'
+import { requestOrigin } from '../images/upload-route'
 import type { Analyzer } from './analyzer'
 
 export const MAX_PROMPT_LENGTH = 2000
 
 export type AnalysisRoutesDeps = {
-  keys: ApiKeyRing
+  images: Pick<ImageService, 'findById'>
   links: DownloadLinks
-  findImage: (id: string) => Promise<{ mimetype: string } | undefined>
+  keys: ApiKeyRing
   /** Absent when GEMINI_API_KEY is unset: the endpoint answers 409. */
   analyzer?: Analyzer
 }
@@ -40,21 +42,21 @@ const error = (description: string) => ({
 const analyzeRoute = createRoute({
   method: 'post',
   path: '/api/images/{id}/analyze',
+  tags: ['images'],
+  security: apiKeySecurity,
   summary: 'Analyse an image with Gemini now',
   description:
     'Runs a fresh analysis within GEMINI_TIMEOUT_MS. 200 when it concluded (analysis_status done, ' +
     'or failed with analysis_error); 202 when it fell back to the background worker, which ' +
     'retries with the configured prompt.',
   request: {
-    params: z.object({
-      id: z.string().openapi({ param: { name: 'id', in: 'path' }, format: 'uuid' }),
-    }),
+    params: imageIdParams,
     body: { required: false, content: { 'application/json': { schema: analyzeBodySchema } } },
   },
   responses: {
     200: {
       description: 'Analysis concluded',
-      content: { 'application/json': { schema: z.object({ data: imageSchema }) } },
+      content: { 'application/json': { schema: imageEnvelopeSchema } },
     },
     202: {
       description: 'Not finished in time; continues in the background',
@@ -62,35 +64,24 @@ const analyzeRoute = createRoute({
         'application/json': { schema: z.object({ message: z.string(), data: imageSchema }) },
       },
     },
-    400: error('Malformed id or body'),
-    401: error('Missing or invalid API key'),
-    403: error('Read-only API key'),
-    404: error('No image with this id'),
+    ...errorResponses(400, 401, 403, 404, 503),
     409: error('Analysis is disabled (GEMINI_API_KEY is not set)'),
-    422: error('Gemini does not take this image format'),
+    422: error('Gemini does not take this image format (GIF, BMP)'),
   },
 })
 
 /** `POST /api/images/:id/analyze`, documented in the OpenAPI description. */
 export function analysisRoutes(deps: AnalysisRoutesDeps) {
-  const app = new OpenAPIHono<AppEnv>({
-    defaultHook: (result) => {
-      if (!result.success) {
-        const issue = result.error.issues[0]
-        const where = issue?.path.join('.') || 'body'
-        throw badRequest(`${where}: ${issue?.message ?? 'invalid value'}`)
-      }
-    },
-  })
+  const app = createRouter()
 
-  app.openapi({ ...analyzeRoute, middleware: [requireApiKey(deps.keys)] }, async (c) => {
-    const id = parseImageId(c.req.valid('param').id)
+  app.openapi({ ...analyzeRoute, middleware: requireApiKey(deps.keys) }, async (c) => {
+    const { id } = c.req.valid('param')
     const { prompt } = c.req.valid('json')
     const { analyzer } = deps
     if (!analyzer) {
       throw new ApiError(409, 'Analysis disabled', 'Set GEMINI_API_KEY to enable image analysis')
     }
-    const image = await deps.findImage(id)
+    const image = await deps.images.findById(id)
     if (!image) throw notFound('No image with this id')
     if (!analyzer.supports(image.mimetype)) {
       throw new ApiError(
@@ -101,10 +92,7 @@ export function analysisRoutes(deps: AnalysisRoutesDeps) {
     }
     const result = await analyzer.analyzeNow(id, prompt)
     if (!result) throw notFound('No image with this id')
-    const data = presentImage(
-      result.image,
-      deps.links.forImage(result.image, new URL(c.req.url).origin),
-    )
+    const data = presentImage(result.image, deps.links.forImage(result.image, requestOrigin(c)))
     if (result.settled) return c.json({ data }, 200)
     return c.json(
       { message: 'Analysis did not finish in time; it continues in the background', data },

@@ -15,7 +15,9 @@ import {
 export const ANALYSIS_STATUSES = ['none', 'pending', 'done', 'failed', 'skipped'] as const
 export type AnalysisStatus = (typeof ANALYSIS_STATUSES)[number]
 
-const utc = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' })
+// Millisecond precision, as JavaScript dates have: a timestamp round-trips exactly, so keyset
+// cursors built from it never skip or repeat rows.
+const utc = (name: string) => timestamp(name, { withTimezone: true, mode: 'date', precision: 3 })
 
 // One row per unique content; the object lives at `s3_key` in storage.
 export const images = pgTable(
@@ -44,9 +46,22 @@ export const images = pgTable(
     uploadedAt: utc('uploaded_at').notNull().defaultNow(),
     updatedAt: utc('updated_at').notNull().defaultNow(),
     uploadedBy: text('uploaded_by'),
+    // Every run of one to three characters of the searchable text, lower-cased: an n-gram index
+    // that finds substrings of any language (Japanese included), down to one character (0001).
+    searchGrams: text('search_grams')
+      .array()
+      .notNull()
+      .generatedAlwaysAs(sql`image_search_grams(title, description, gemini_analysis)`),
   },
   (t) => [
     index('images_uploaded_at_id_idx').on(t.uploadedAt, t.id),
+    index('images_mimetype_uploaded_at_id_idx').on(t.mimetype, t.uploadedAt, t.id),
+    // GIN without the pending list: it would make every search scan up to 4 MB of unsorted entries.
+    index('images_tags_idx').using('gin', t.tags).with({ fastupdate: false }),
+    index('images_metadata_idx')
+      .using('gin', sql`${t.metadata} jsonb_path_ops`)
+      .with({ fastupdate: false }),
+    index('images_search_grams_idx').using('gin', t.searchGrams).with({ fastupdate: false }),
     index('images_analysis_due_idx')
       .on(t.analysisNextAttemptAt)
       .where(sql`${t.analysisStatus} = 'pending'`),
@@ -57,5 +72,5 @@ export const images = pgTable(
   ],
 )
 
-export type ImageRow = typeof images.$inferSelect
+export type ImageRow = Omit<typeof images.$inferSelect, 'searchGrams'>
 export type NewImageRow = typeof images.$inferInsert

@@ -53,6 +53,13 @@ export function handleError(err: Error, c: Context<AppEnv>) {
   }
   if (err instanceof HTTPException) {
     const status = err.status as ContentfulStatusCode
+    if (status === 415) {
+      // Raised by the JSON body validator when the Content-Type is not JSON.
+      return c.json(
+        errorBody('Unsupported media type', 'Send the request body as application/json'),
+        415,
+      )
+    }
     return c.json(errorBody(err.message || 'Error', err.message || 'Request failed'), status)
   }
   if (isUnavailable(err)) {

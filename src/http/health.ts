@@ -1,5 +1,5 @@
-import { OpenAPIHono } from '@hono/zod-openapi'
-import type { AppEnv } from './env'
+import { createRoute, z } from '@hono/zod-openapi'
+import { createRouter } from './router'
 
 type Check = () => Promise<void>
 
@@ -18,18 +18,44 @@ async function probe(check: Check) {
         )
       }),
     ])
-    return { status: 'up', latency_ms: Math.round(performance.now() - started) }
+    return { status: 'up' as const, latency_ms: Math.round(performance.now() - started) }
   } catch (err) {
-    return { status: 'down', error: err instanceof Error ? err.message : String(err) }
+    return { status: 'down' as const, error: err instanceof Error ? err.message : String(err) }
   } finally {
     clearTimeout(timer)
   }
 }
 
+const checkSchema = z.object({
+  status: z.enum(['up', 'down']),
+  latency_ms: z.number().optional(),
+  error: z.string().optional(),
+})
+
+const healthSchema = z
+  .object({
+    status: z.enum(['healthy', 'unhealthy']),
+    service: z.literal('image-metadata-api'),
+    checks: z.object({ database: checkSchema, storage: checkSchema }),
+  })
+  .openapi('Health')
+
 /** `GET /health`: no auth; 200 when every dependency answers, 503 with the detail otherwise. */
 export function healthRoutes(checks: { database: Check; storage: Check }) {
-  const app = new OpenAPIHono<AppEnv>()
-  app.get('/health', async (c) => {
+  const app = createRouter()
+  const route = createRoute({
+    method: 'get',
+    path: '/health',
+    summary: 'Liveness and dependency health (no key needed)',
+    responses: {
+      200: { description: 'Healthy', content: { 'application/json': { schema: healthSchema } } },
+      503: {
+        description: 'A dependency is down',
+        content: { 'application/json': { schema: healthSchema } },
+      },
+    },
+  })
+  app.openapi(route, async (c) => {
     const [database, storage] = await Promise.all([probe(checks.database), probe(checks.storage)])
     const healthy = database.status === 'up' && storage.status === 'up'
     return c.json(

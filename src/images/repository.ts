@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, getTableColumns, gte, lt, type SQL, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { type ImageRow, images, type NewImageRow } from '../db/schema'
 
@@ -8,18 +8,81 @@ type Executor = Db | Tx
 // The advisory-lock key of a content hash: its first 64 bits, so no hash function is needed in SQL.
 const lockKey = (md5: string) => BigInt.asIntN(64, BigInt(`0x${md5.slice(0, 16)}`)).toString()
 
+// Every column but the search n-grams, which only the database needs.
+const { searchGrams: _searchGrams, ...imageColumns } = getTableColumns(images)
+
+export type ImageFilter = {
+  /** Lower-cased search text and the n-grams that must all be indexed for it. */
+  search?: { text: string; grams: string[]; exact: boolean }
+  tags?: string[]
+  mimetype?: string
+  uploadedFrom?: Date
+  uploadedBefore?: Date
+  metadata?: Record<string, unknown>
+}
+
+export type Page = { sort: 'newest' | 'oldest'; limit: number; after?: { at: Date; id: string } }
+
+export type ImageChanges = Partial<Pick<NewImageRow, 'title' | 'description' | 'tags' | 'metadata'>>
+
+const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`
+
+function filterConditions(filter: ImageFilter): SQL[] {
+  const where: SQL[] = []
+  if (filter.search) {
+    const { text, grams, exact } = filter.search
+    where.push(sql`${images.searchGrams} @> ${sql.param(grams)}::text[]`)
+    // Triples can match apart from each other in longer queries: the index narrows, LIKE decides.
+    if (!exact) {
+      const pattern = likePattern(text)
+      where.push(
+        sql`(lower(${images.title}) like ${pattern} or lower(${images.description}) like ${pattern} or lower(coalesce(${images.geminiAnalysis}, '')) like ${pattern})`,
+      )
+    }
+  }
+  if (filter.tags?.length) where.push(sql`${images.tags} @> ${sql.param(filter.tags)}::text[]`)
+  if (filter.mimetype) where.push(eq(images.mimetype, filter.mimetype))
+  if (filter.uploadedFrom) where.push(gte(images.uploadedAt, filter.uploadedFrom))
+  if (filter.uploadedBefore) where.push(lt(images.uploadedAt, filter.uploadedBefore))
+  if (filter.metadata) {
+    where.push(sql`${images.metadata} @> ${JSON.stringify(filter.metadata)}::jsonb`)
+  }
+  return where
+}
+
 /** Database access for `images`; no decisions here. */
 export class ImageRepository {
   constructor(readonly db: Db) {}
 
   async findByMd5(md5: string, ex: Executor = this.db): Promise<ImageRow | undefined> {
-    const [row] = await ex.select().from(images).where(eq(images.md5Hash, md5)).limit(1)
+    const [row] = await ex.select(imageColumns).from(images).where(eq(images.md5Hash, md5)).limit(1)
     return row
   }
 
   async findById(id: string, ex: Executor = this.db): Promise<ImageRow | undefined> {
-    const [row] = await ex.select().from(images).where(eq(images.id, id)).limit(1)
+    const [row] = await ex.select(imageColumns).from(images).where(eq(images.id, id)).limit(1)
     return row
+  }
+
+  /** One page in (uploaded_at, id) order, starting after the page's keyset position. */
+  list(filter: ImageFilter, page: Page): Promise<ImageRow[]> {
+    const where = filterConditions(filter)
+    const newest = page.sort === 'newest'
+    if (page.after) {
+      const { at, id } = page.after
+      where.push(
+        newest
+          ? sql`(${images.uploadedAt}, ${images.id}) < (${at.toISOString()}::timestamptz, ${id}::uuid)`
+          : sql`(${images.uploadedAt}, ${images.id}) > (${at.toISOString()}::timestamptz, ${id}::uuid)`,
+      )
+    }
+    const order = newest ? desc : asc
+    return this.db
+      .select(imageColumns)
+      .from(images)
+      .where(and(...where))
+      .orderBy(order(images.uploadedAt), order(images.id))
+      .limit(page.limit)
   }
 
   /** Inserts unless the content exists already; undefined means another row holds this MD5. */
@@ -28,12 +91,32 @@ export class ImageRepository {
       .insert(images)
       .values(row)
       .onConflictDoNothing({ target: images.md5Hash })
-      .returning()
+      .returning(imageColumns)
     return inserted
   }
 
+  /** Locks the row for a read-modify-write within `tx`. */
+  async findByIdForUpdate(id: string, tx: Tx): Promise<ImageRow | undefined> {
+    const [row] = await tx
+      .select(imageColumns)
+      .from(images)
+      .where(eq(images.id, id))
+      .for('update')
+      .limit(1)
+    return row
+  }
+
+  async update(id: string, changes: ImageChanges, ex: Executor = this.db) {
+    const [row] = await ex
+      .update(images)
+      .set({ ...changes, updatedAt: sql`now()` })
+      .where(eq(images.id, id))
+      .returning(imageColumns)
+    return row
+  }
+
   async deleteById(id: string, ex: Executor = this.db): Promise<ImageRow | undefined> {
-    const [deleted] = await ex.delete(images).where(eq(images.id, id)).returning()
+    const [deleted] = await ex.delete(images).where(eq(images.id, id)).returning(imageColumns)
     return deleted
   }
 
@@ -52,5 +135,9 @@ export class ImageRepository {
       )
       return fn(tx)
     })
+  }
+
+  transaction<T>(fn: (tx: Tx) => Promise<T>) {
+    return this.db.transaction(fn)
   }
 }

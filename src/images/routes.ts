@@ -1,153 +1,149 @@
-import { OpenAPIHono } from '@hono/zod-openapi'
-import type { Context } from 'hono'
-import { createMiddleware } from 'hono/factory'
-import type { Analyzer } from '../analysis/analyzer'
+import { createRoute } from '@hono/zod-openapi'
 import type { ApiKeyRing } from '../auth/key-ring'
 import { requireApiKey } from '../http/auth'
-import type { AppEnv } from '../http/env'
-import { ApiError, badRequest, notFound } from '../http/errors'
-import { parseRange } from '../http/range'
-import { contentDisposition, sanitizeFilename } from '../media/filename'
-import type { Storage } from '../storage/storage'
+import { badRequest, notFound } from '../http/errors'
+import { errorResponses } from '../http/openapi-responses'
+import { apiKeySecurity, createRouter } from '../http/router'
 import type { DownloadLinks } from './download-links'
-import { ImageRejected } from './errors'
 import { presentImage } from './present'
-import type { ImageService } from './service'
-import { parseUploadForm, type UploadLimits } from './upload-form'
+import {
+  imageEnvelopeSchema,
+  imageIdParams,
+  imageListSchema,
+  imagePatchSchema,
+  listQuerySchema,
+  md5Params,
+} from './schemas'
+import { type ImageService, InvalidCursor } from './service'
+import { requestOrigin } from './upload-route'
 
-export type ImageRoutesDeps = {
-  images: ImageService
-  storage: Storage
-  links: DownloadLinks
-  keys: ApiKeyRing
-  limits: UploadLimits
-  /** Present when Gemini analysis is on. */
-  analyzer?: Analyzer
-}
+export type ImageRoutesDeps = { images: ImageService; links: DownloadLinks; keys: ApiKeyRing }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+const json = <T>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+})
 
-export function parseImageId(id: string) {
-  if (!UUID.test(id)) throw badRequest(`"${id.slice(0, 64)}" is not a valid image id (a UUID)`)
-  return id.toLowerCase()
-}
-
-const rejectionStatus = { unsupported: 415, corrupt: 422, dimensions: 422 } as const
-const rejectionError = {
-  unsupported: 'Unsupported media type',
-  corrupt: 'Invalid image',
-  dimensions: 'Image dimensions too large',
-} as const
-
-const origin = (c: Context) => new URL(c.req.url).origin
-
+/** The management API: list and search, read, update, delete, lookup by content hash. */
 export function imageRoutes(deps: ImageRoutesDeps) {
-  const { images, storage, links, keys, limits, analyzer } = deps
-  const app = new OpenAPIHono<AppEnv>()
-  const auth = requireApiKey(keys)
+  const { images, links, keys } = deps
+  const app = createRouter()
+  const middleware = requireApiKey(keys)
+  const common = { security: apiKeySecurity, middleware, tags: ['images'] }
 
-  app.post('/api/upload', auth, async (c) => {
-    const form = await parseUploadForm(c.req.raw, limits)
-    const bytes = await form.file.bytes()
-    let outcome: Awaited<ReturnType<ImageService['upload']>>
-    try {
-      outcome = await images.upload({
-        bytes,
-        filename: sanitizeFilename(form.file.name),
-        title: form.title,
-        description: form.description,
-        tags: form.tags,
-        metadata: form.extra,
-        uploadedBy: c.var.principal?.name,
-      })
-    } catch (err) {
-      if (!(err instanceof ImageRejected)) throw err
-      throw new ApiError(rejectionStatus[err.kind], rejectionError[err.kind], err.message)
-    }
-    let { image } = outcome
-    if (!outcome.created) {
+  const byMd5 = (method: 'get' | 'head') =>
+    createRoute({
+      ...common,
+      method,
+      path: '/api/images/by-md5/{md5}',
+      summary: method === 'get' ? 'Find an image by the MD5 of its bytes' : 'Whether it exists',
+      request: { params: md5Params },
+      responses: {
+        200: json(imageEnvelopeSchema, 'The image with these bytes'),
+        ...errorResponses(400, 401, 404, 503),
+      },
+    })
+  // Registered before `/api/images/{id}` routes so the literal segment wins.
+  for (const method of ['get', 'head'] as const) {
+    app.openapi(byMd5(method), async (c) => {
+      const image = await images.findByMd5(c.req.valid('param').md5)
+      if (!image) throw notFound('No image with this MD5')
+      return c.json({ data: presentImage(image, links.forImage(image, requestOrigin(c))) }, 200)
+    })
+  }
+
+  app.openapi(
+    createRoute({
+      ...common,
+      method: 'get',
+      path: '/api/images',
+      summary: 'List and search images, newest first, one page at a time',
+      request: { query: listQuerySchema },
+      responses: {
+        200: json(imageListSchema, 'A page of images and the cursor of the next one'),
+        ...errorResponses(400, 401, 503),
+      },
+    }),
+    async (c) => {
+      let page: Awaited<ReturnType<ImageService['list']>>
+      try {
+        page = await images.list(c.req.valid('query'))
+      } catch (err) {
+        if (err instanceof InvalidCursor) {
+          throw badRequest('cursor: not a cursor of this listing; start again without one')
+        }
+        throw err
+      }
+      const origin = requestOrigin(c)
       return c.json(
         {
-          error: 'Image already exists',
-          message: 'An image with the same content already exists',
-          existing_image: {
-            id: image.id,
-            s3_key: image.s3Key,
-            title: image.title,
-            description: image.description,
-          },
+          data: page.images.map((image) => presentImage(image, links.forImage(image, origin))),
+          next_cursor: page.nextCursor,
         },
-        409,
+        200,
       )
-    }
-    if (analyzer) {
-      try {
-        image = await analyzer.analyzeOnUpload(image, bytes)
-      } catch (err) {
-        // The upload has succeeded; the row stays pending and the background worker takes over.
-        c.var.logger.warn('analysis at upload failed', {
-          request_id: c.var.requestId,
-          id: image.id,
-          err: String(err),
-        })
-      }
-    }
-    return c.json(
-      {
-        message: 'Image uploaded successfully',
-        data: presentImage(image, links.forImage(image, origin(c))),
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      ...common,
+      method: 'get',
+      path: '/api/images/{id}',
+      summary: 'One image, with a fresh download_url',
+      request: { params: imageIdParams },
+      responses: {
+        200: json(imageEnvelopeSchema, 'The image'),
+        ...errorResponses(400, 401, 404, 503),
       },
-      201,
-    )
-  })
+    }),
+    async (c) => {
+      const image = await images.findById(c.req.valid('param').id)
+      if (!image) throw notFound('No image with this id')
+      return c.json({ data: presentImage(image, links.forImage(image, requestOrigin(c))) }, 200)
+    },
+  )
 
-  // A valid download signature stands in for the API key on the content route only.
-  const keyOrSignature = createMiddleware<AppEnv>(async (c, next) => {
-    const signature = c.req.query('signature')
-    if (signature === undefined) return auth(c, next)
-    if (!links.verify(c.req.param('id') ?? '', c.req.query('expires'), signature)) {
-      throw new ApiError(403, 'Invalid signature', 'The download link is invalid or has expired')
-    }
-    await next()
-  })
+  app.openapi(
+    createRoute({
+      ...common,
+      method: 'patch',
+      path: '/api/images/{id}',
+      summary: 'Update title, description, tags; metadata is merged (null removes a key)',
+      request: {
+        params: imageIdParams,
+        body: { required: true, content: { 'application/json': { schema: imagePatchSchema } } },
+      },
+      responses: {
+        200: json(imageEnvelopeSchema, 'The updated image'),
+        ...errorResponses(400, 401, 403, 404, 503),
+      },
+    }),
+    async (c) => {
+      const image = await images.update(c.req.valid('param').id, c.req.valid('json'))
+      if (!image) throw notFound('No image with this id')
+      return c.json({ data: presentImage(image, links.forImage(image, requestOrigin(c))) }, 200)
+    },
+  )
 
-  app.on(['GET', 'HEAD'], '/api/images/:id/content', keyOrSignature, async (c) => {
-    const image = await images.findById(parseImageId(c.req.param('id')))
-    if (!image) throw notFound('No image with this id')
-    const etag = `"${image.md5Hash}"`
-    const headers: Record<string, string> = {
-      'Content-Type': image.mimetype,
-      ETag: etag,
-      'Cache-Control': 'private, max-age=31536000, immutable',
-      'X-Content-Type-Options': 'nosniff',
-      'Content-Disposition': contentDisposition(image.originalFilename),
-      'Accept-Ranges': 'bytes',
-    }
-    const ifNoneMatch = c.req.header('if-none-match')
-    if (ifNoneMatch?.split(',').some((t) => t.trim() === etag || t.trim() === '*')) {
-      return c.body(null, 304, headers)
-    }
-    const size = image.filesize
-    const range = parseRange(c.req.header('range'), size)
-    if (range === 'unsatisfiable') {
-      return c.json(
-        { error: 'Range not satisfiable', message: `The image is ${size} bytes long` },
-        416,
-        { 'Content-Range': `bytes */${size}` },
-      )
-    }
-    const status = range ? 206 : 200
-    headers['Content-Length'] = String(range ? range.end - range.start + 1 : size)
-    if (range) headers['Content-Range'] = `bytes ${range.start}-${range.end}/${size}`
-    if (c.req.method === 'HEAD') return c.body(null, status, headers)
-
-    const stream = await storage.read(image.s3Key, range)
-    if (!stream) {
-      c.var.logger.error('object missing for row', { request_id: c.var.requestId, id: image.id })
-      throw notFound('The image content is missing from storage')
-    }
-    return c.body(stream, status, headers)
-  })
+  app.openapi(
+    createRoute({
+      ...common,
+      method: 'delete',
+      path: '/api/images/{id}',
+      summary: 'Delete the image: its row and its object',
+      request: { params: imageIdParams },
+      responses: {
+        204: { description: 'Deleted' },
+        ...errorResponses(400, 401, 403, 404, 503),
+      },
+    }),
+    async (c) => {
+      const deleted = await images.delete(c.req.valid('param').id)
+      if (!deleted) throw notFound('No image with this id')
+      return c.body(null, 204)
+    },
+  )
 
   return app
 }

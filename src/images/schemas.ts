@@ -49,6 +49,145 @@ export const imageSchema = z
   })
   .openapi('Image')
 
-export const errorSchema = z
-  .object({ error: z.string(), message: z.string(), details: z.unknown().optional() })
-  .openapi('Error')
+export const MAX_PAGE_SIZE = 200
+export const DEFAULT_PAGE_SIZE = 50
+export const MAX_QUERY_LENGTH = 200
+
+const isoDate = z.iso
+  .datetime({ offset: true })
+  .or(z.iso.date())
+  .transform((v) => new Date(v))
+
+const jsonObject = z.string().transform((raw, ctx) => {
+  try {
+    const value = JSON.parse(raw)
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      return value as Record<string, unknown>
+    }
+  } catch {}
+  ctx.addIssue({ code: 'custom', message: 'must be a JSON object, e.g. {"category":"travel"}' })
+  return z.NEVER
+})
+
+export const imageIdParams = z.object({
+  id: z
+    .string()
+    .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be a UUID')
+    .transform((v) => v.toLowerCase())
+    .openapi({
+      param: { name: 'id', in: 'path' },
+      example: '019abc12-3456-7def-8901-23456789abcd',
+    }),
+})
+
+export const md5Params = z.object({
+  md5: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/i, 'must be 32 hexadecimal digits')
+    .transform((v) => v.toLowerCase())
+    .openapi({ param: { name: 'md5', in: 'path' }, example: '9e107d9d372bb6826bd81d3542a419d6' }),
+})
+
+export const listQuerySchema = z.object({
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PAGE_SIZE)
+    .default(DEFAULT_PAGE_SIZE)
+    .openapi({ description: `Page size, 1-${MAX_PAGE_SIZE}` }),
+  cursor: z
+    .string()
+    .max(200)
+    .optional()
+    .openapi({ description: 'The `next_cursor` of the previous page' }),
+  q: z
+    .string()
+    .trim()
+    .min(1)
+    .max(MAX_QUERY_LENGTH)
+    .optional()
+    .openapi({ description: 'Substring of title, description or analysis (any language)' }),
+  tag: z
+    .union([z.string().trim().min(1), z.array(z.string().trim().min(1)).max(MAX_TAGS)])
+    .optional()
+    .transform((v) => (v === undefined ? undefined : [v].flat()))
+    .openapi({ description: 'Repeatable; every given tag must be present' }),
+  mimetype: z
+    .string()
+    .optional()
+    .openapi({ description: 'Exact sniffed MIME type, e.g. image/png' }),
+  uploaded_after: isoDate.optional().openapi({ description: 'Inclusive, ISO-8601' }),
+  uploaded_before: isoDate.optional().openapi({ description: 'Exclusive, ISO-8601' }),
+  metadata: jsonObject
+    .optional()
+    .openapi({ description: 'JSON object the metadata must contain, e.g. {"category":"travel"}' }),
+  sort: z.enum(['newest', 'oldest']).default('newest'),
+})
+
+export type ListQuery = z.infer<typeof listQuerySchema>
+
+const reservedMetadataKeys = (value: Record<string, unknown>) =>
+  !('title' in value || 'description' in value || 'tags' in value)
+
+export const imagePatchSchema = z
+  .strictObject({
+    title: z.string().max(MAX_TITLE_LENGTH).optional(),
+    description: z.string().max(MAX_DESCRIPTION_LENGTH).optional(),
+    tags: tagsSchema.optional(),
+    metadata: z
+      .record(z.string(), z.unknown())
+      .refine(reservedMetadataKeys, 'title, description and tags are fields of their own')
+      .optional()
+      .openapi({
+        description:
+          'Merged into the stored metadata (JSON merge patch): keys given replace, null removes',
+      }),
+  })
+  .refine(
+    (v) => Object.keys(v).length > 0,
+    'Send at least one of title, description, tags, metadata',
+  )
+  .openapi('ImagePatch')
+
+export type ImagePatch = z.infer<typeof imagePatchSchema>
+
+export const imageEnvelopeSchema = z.object({ data: imageSchema }).openapi('ImageEnvelope')
+
+export const imageListSchema = z
+  .object({
+    data: z.array(imageSchema),
+    next_cursor: z.string().nullable().openapi({ description: 'null on the last page' }),
+  })
+  .openapi('ImageList')
+
+export const limitsSchema = z
+  .object({
+    max_upload_bytes: z.number().int(),
+    max_metadata_bytes: z.number().int(),
+    max_image_side: z.number().int(),
+    max_image_pixels: z.number().int(),
+    max_title_length: z.number().int(),
+    max_description_length: z.number().int(),
+    max_tags: z.number().int(),
+    max_tag_length: z.number().int(),
+    accepted_formats: z.array(z.object({ mimetype: z.string(), extension: z.string() })),
+  })
+  .openapi('Limits')
+
+export const uploadCreatedSchema = z
+  .object({ message: z.string(), data: imageSchema })
+  .openapi('UploadCreated')
+
+export const duplicateSchema = z
+  .object({
+    error: z.literal('Image already exists'),
+    message: z.string(),
+    existing_image: z.object({
+      id: z.uuid(),
+      s3_key: z.string(),
+      title: z.string(),
+      description: z.string(),
+    }),
+  })
+  .openapi('Duplicate')

@@ -1,8 +1,11 @@
 import type { ImageRow, NewImageRow } from '../db/schema'
 import { type ImageInfo, inspectImage } from '../media/inspect'
 import type { Storage } from '../storage/storage'
+import { decodeCursor, encodeCursor } from './cursor'
 import { ImageRejected } from './errors'
 import type { ImageRepository } from './repository'
+import type { ImagePatch, ListQuery } from './schemas'
+import { searchFor } from './search'
 
 export type DimensionLimits = { maxSide: number; maxPixels: number }
 
@@ -18,6 +21,20 @@ export type UploadInput = {
 }
 
 export type UploadOutcome = { created: true; image: ImageRow } | { created: false; image: ImageRow }
+
+export type ImagePage = { images: ImageRow[]; nextCursor: string | null }
+
+export class InvalidCursor extends Error {}
+
+/** RFC 7396 merge: keys given replace the stored ones, null removes them. */
+export function mergeMetadata(stored: Record<string, unknown>, patch: Record<string, unknown>) {
+  const merged = { ...stored }
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete merged[key]
+    else merged[key] = value
+  }
+  return merged
+}
 
 /** The analysis columns a new row starts with, by MIME type (absent: analysis is off, `none`). */
 export type InitialAnalysis = (
@@ -62,6 +79,52 @@ export class ImageService {
 
   findByMd5(md5: string) {
     return this.repo.findByMd5(md5)
+  }
+
+  async list(query: ListQuery): Promise<ImagePage> {
+    let after: { at: Date; id: string } | undefined
+    if (query.cursor !== undefined) {
+      const position = decodeCursor(query.cursor)
+      if (!position || position.sort !== query.sort) throw new InvalidCursor()
+      after = position
+    }
+    // One row more than asked tells whether there is a next page without a count.
+    const rows = await this.repo.list(
+      {
+        search: query.q === undefined ? undefined : searchFor(query.q),
+        tags: query.tag,
+        mimetype: query.mimetype,
+        uploadedFrom: query.uploaded_after,
+        uploadedBefore: query.uploaded_before,
+        metadata: query.metadata,
+      },
+      { sort: query.sort, limit: query.limit + 1, after },
+    )
+    const images = rows.slice(0, query.limit)
+    const last = images.at(-1)
+    const nextCursor =
+      rows.length > query.limit && last
+        ? encodeCursor({ sort: query.sort, at: last.uploadedAt, id: last.id })
+        : null
+    return { images, nextCursor }
+  }
+
+  /** Applies a patch; metadata is merged (see `mergeMetadata`). undefined when there is no such image. */
+  update(id: string, patch: ImagePatch): Promise<ImageRow | undefined> {
+    return this.repo.transaction(async (tx) => {
+      const current = await this.repo.findByIdForUpdate(id, tx)
+      if (!current) return undefined
+      return this.repo.update(
+        id,
+        {
+          title: patch.title,
+          description: patch.description,
+          tags: patch.tags,
+          metadata: patch.metadata && mergeMetadata(current.metadata, patch.metadata),
+        },
+        tx,
+      )
+    })
   }
 
   /**

@@ -1,0 +1,33 @@
+import { z } from '@hono/zod-openapi'
+
+export const errorSchema = z
+  .object({ error: z.string(), message: z.string(), details: z.unknown().optional() })
+  .openapi('Error')
+
+const descriptions = {
+  400: 'Malformed request (the message names the field)',
+  401: 'Missing or invalid X-API-Key',
+  403: 'Read-only key on a write, or an invalid download signature',
+  404: 'No such image',
+  409: 'Conflict',
+  413: 'Over a size limit',
+  415: 'Not an accepted image format',
+  416: 'Range not satisfiable',
+  422: 'Broken image or dimensions over the limits',
+  503: 'Database or storage unavailable',
+} as const
+
+type ErrorStatus = keyof typeof descriptions
+
+/** OpenAPI entries for the JSON error bodies a route can answer with. */
+export function errorResponses(...statuses: ErrorStatus[]) {
+  return Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      {
+        description: descriptions[status],
+        content: { 'application/json': { schema: errorSchema } },
+      },
+    ]),
+  )
+}

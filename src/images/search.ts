@@ -1,0 +1,18 @@
+/** The longest n-gram `image_search_grams` indexes (see drizzle/0001_search_grams_function.sql). */
+export const MAX_GRAM = 3
+
+/**
+ * What the index must contain for a query, matching the database's `image_search_grams`: the
+ * query itself up to three characters (an exact test), else its character triples, which narrow
+ * the rows that a LIKE then decides (`exact: false`).
+ */
+export function searchFor(query: string): { text: string; grams: string[]; exact: boolean } {
+  const text = query.toLowerCase()
+  const chars = Array.from(text)
+  if (chars.length <= MAX_GRAM) return { text, grams: [text], exact: true }
+  const grams = new Set<string>()
+  for (let i = 0; i + MAX_GRAM <= chars.length; i++) {
+    grams.add(chars.slice(i, i + MAX_GRAM).join(''))
+  }
+  return { text, grams: [...grams], exact: false }
+}
