@@ -67,7 +67,7 @@ test('work held by a process killed mid-analysis resumes in another once the lea
           () => 0,
         ),
       (s) => s === 200 || child.exitCode !== null,
-      { what: 'the child API to be healthy', timeoutMs: 30_000, intervalMs: 50 },
+      { what: 'the child API to be healthy', timeoutMs: 60_000, intervalMs: 50 },
     )
     expect(child.exitCode).toBeNull()
     const form = new FormData()
@@ -113,7 +113,7 @@ test('work held by a process killed mid-analysis resumes in another once the lea
     await t.stop()
     await shared.drop()
   }
-}, 90_000)
+}, 150_000)
 
 const md5 = (bytes: Uint8Array) => new Bun.CryptoHasher('md5').update(bytes).digest('hex')
 

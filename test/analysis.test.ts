@@ -101,6 +101,13 @@ describe('Gemini analysis', () => {
     const stored = await row(t, data.id)
     expect(stored.geminiAnalysis).toBe('A gradient of red and green')
     expect(stored.analysisNextAttemptAt).toBeNull()
+
+    // The description is searchable (q matches title, description and analysis).
+    const search = await fetch(`${t.url}/api/images?q=${encodeURIComponent('gradient of red')}`, {
+      headers: { 'X-API-Key': WRITE_KEY },
+    })
+    expect(search.status).toBe(200)
+    expect((await json(search)).data.map((i: { id: string }) => i.id)).toEqual([data.id])
   })
 
   test('JPEG and WebP are sent with their own MIME types', async () => {
