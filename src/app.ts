@@ -1,3 +1,5 @@
+import { analysisRoutes } from './analysis/routes'
+import type { Analysis } from './analysis/setup'
 import type { ApiKeyRing } from './auth/key-ring'
 import type { Config } from './config'
 import type { Database } from './db/client'
@@ -23,20 +25,29 @@ export type AppDeps = {
   links: DownloadLinks
   logger: Logger
   limits: Config['limits']
+  /** Gemini analysis; absent when it is off. */
+  analysis?: Analysis
 }
 
 /** The whole HTTP API for the given dependencies; no globals, so tests build as many as they like. */
 export function createApp(deps: AppDeps) {
   const { storage, keys, links, limits } = deps
-  const images = new ImageService(new ImageRepository(deps.database.db), storage, limits)
+  const analyzer = deps.analysis?.analyzer
+  const images = new ImageService(
+    new ImageRepository(deps.database.db),
+    storage,
+    limits,
+    analyzer && ((mimetype) => analyzer.initialStatus(mimetype)),
+  )
 
   const app = createRouter()
   app.use(requestContext(deps.logger))
   app.route('/', healthRoutes({ database: deps.database.ping, storage: () => storage.ping() }))
-  app.route('/', uploadRoute({ images, links, keys, limits }))
+  app.route('/', uploadRoute({ images, links, keys, limits, analyzer }))
   app.route('/', imageRoutes({ images, links, keys }))
   app.route('/', contentRoute({ images, storage, links, keys }))
   app.route('/', limitsRoute({ keys, limits }))
+  app.route('/', analysisRoutes({ images, links, keys, analyzer }))
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKey', {
     type: 'apiKey',

@@ -52,6 +52,9 @@ const envSchema = z.object({
   GEMINI_TIMEOUT_MS: int(1).default(8000),
   GEMINI_BASE_URL: url,
   GEMINI_MAX_ATTEMPTS: int(1, 100).default(5),
+  GEMINI_POLL_INTERVAL_MS: int(10).default(2000),
+  GEMINI_RETRY_BASE_MS: int(1).default(10_000),
+  GEMINI_RETRY_MAX_MS: int(1).default(30 * 60_000),
 })
 
 /** Names of the old Flask service's `.env`, folded into the new ones by `resolveLegacy`. */
@@ -109,6 +112,11 @@ export type Config = {
     timeoutMs: number
     baseUrl?: string
     maxAttempts: number
+    /** How often the background worker looks for due analyses. */
+    pollIntervalMs: number
+    /** First retry delay; doubles per attempt (with jitter) up to `retryMaxMs`. */
+    retryBaseMs: number
+    retryMaxMs: number
   }
 }
 
@@ -216,6 +224,9 @@ export function loadConfig(rawEnv: Env = process.env): Config {
           timeoutMs: e.GEMINI_TIMEOUT_MS,
           baseUrl: e.GEMINI_BASE_URL,
           maxAttempts: e.GEMINI_MAX_ATTEMPTS,
+          pollIntervalMs: e.GEMINI_POLL_INTERVAL_MS,
+          retryBaseMs: e.GEMINI_RETRY_BASE_MS,
+          retryMaxMs: Math.max(e.GEMINI_RETRY_MAX_MS, e.GEMINI_RETRY_BASE_MS),
         }
       : undefined,
   }

@@ -1,3 +1,4 @@
+import { buildAnalysis } from './analysis/setup'
 import type { AppDeps } from './app'
 import { loadOrCreateSecret } from './auth/dev-key'
 import { ApiKeyRing } from './auth/key-ring'
@@ -45,6 +46,7 @@ export async function buildDependencies(config: Config, logger: Logger): Promise
       ),
       logger,
       limits: config.limits,
+      analysis: buildAnalysis(config.gemini, database.db, storage, logger),
     }
   } catch (err) {
     await database.close()

@@ -18,10 +18,12 @@ const deps = await buildDependencies(config, logger)
 const app = createApp(deps)
 
 const server = startServer(app, { hostname: config.host, port: config.port })
+deps.analysis?.worker.start()
 logger.info('listening', {
   url: `http://${config.host}:${server.port}`,
   database: deps.database.kind,
   storage: deps.storage.kind,
+  analysis: deps.analysis ? config.gemini?.model : 'off',
 })
 
 let stopping = false
@@ -31,7 +33,7 @@ async function shutdown(signal: string) {
   logger.info('shutting down', { signal })
   // Stop accepting, let in-flight requests finish, then force-close whatever is left.
   const forced = setTimeout(() => server.stop(true), config.shutdownTimeoutMs)
-  await server.stop()
+  await Promise.all([server.stop(), deps.analysis?.worker.stop()])
   clearTimeout(forced)
   await deps.database.close()
   logger.info('stopped')

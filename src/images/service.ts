@@ -1,4 +1,4 @@
-import type { ImageRow } from '../db/schema'
+import type { ImageRow, NewImageRow } from '../db/schema'
 import { type ImageInfo, inspectImage } from '../media/inspect'
 import type { Storage } from '../storage/storage'
 import { decodeCursor, encodeCursor } from './cursor'
@@ -36,6 +36,11 @@ export function mergeMetadata(stored: Record<string, unknown>, patch: Record<str
   return merged
 }
 
+/** The analysis columns a new row starts with, by MIME type (absent: analysis is off, `none`). */
+export type InitialAnalysis = (
+  mimetype: string,
+) => Pick<NewImageRow, 'analysisStatus' | 'analysisNextAttemptAt'>
+
 export const objectKeyFor = (md5: string, extension: string) => `images/${md5}.${extension}`
 
 /** Upload, lookup and removal of images; keeps rows and objects consistent under concurrency. */
@@ -44,6 +49,7 @@ export class ImageService {
     private readonly repo: ImageRepository,
     private readonly storage: Storage,
     private readonly limits: DimensionLimits,
+    private readonly initialAnalysis?: InitialAnalysis,
   ) {}
 
   /** Judges the bytes by content: format, structure, and dimensions against the limits. */
@@ -150,6 +156,7 @@ export class ImageService {
           tags: input.tags,
           metadata: input.metadata,
           uploadedBy: input.uploadedBy,
+          ...this.initialAnalysis?.(image.mimetype),
         },
         tx,
       )

@@ -1,4 +1,5 @@
 import type { Context } from 'hono'
+import type { Analyzer } from '../analysis/analyzer'
 import type { ApiKeyRing } from '../auth/key-ring'
 import { requireApiKey } from '../http/auth'
 import { ApiError } from '../http/errors'
@@ -17,6 +18,8 @@ export type UploadRouteDeps = {
   links: DownloadLinks
   keys: ApiKeyRing
   limits: UploadLimits
+  /** Present when Gemini analysis is on. */
+  analyzer?: Analyzer
 }
 
 const rejectionStatus = { unsupported: 415, corrupt: 422, dimensions: 422 } as const
@@ -30,7 +33,7 @@ export const requestOrigin = (c: Context) => new URL(c.req.url).origin
 
 /** `POST /api/upload`, exactly as the old service's clients expect it. */
 export function uploadRoute(deps: UploadRouteDeps) {
-  const { images, links, keys, limits } = deps
+  const { images, links, keys, limits, analyzer } = deps
   const app = createRouter()
 
   // The multipart body is parsed by hand (streaming size limit), so the route is only documented.
@@ -94,7 +97,7 @@ export function uploadRoute(deps: UploadRouteDeps) {
       if (!(err instanceof ImageRejected)) throw err
       throw new ApiError(rejectionStatus[err.kind], rejectionError[err.kind], err.message)
     }
-    const { image } = outcome
+    let { image } = outcome
     if (!outcome.created) {
       return c.json(
         {
@@ -109,6 +112,18 @@ export function uploadRoute(deps: UploadRouteDeps) {
         },
         409,
       )
+    }
+    if (analyzer) {
+      try {
+        image = await analyzer.analyzeOnUpload(image, bytes)
+      } catch (err) {
+        // The upload has succeeded; the row stays pending and the background worker takes over.
+        c.var.logger.warn('analysis at upload failed', {
+          request_id: c.var.requestId,
+          id: image.id,
+          err: String(err),
+        })
+      }
     }
     return c.json(
       {

@@ -6,7 +6,7 @@ import { type Config, type Env, loadConfig } from '../../src/config'
 import { buildDependencies } from '../../src/dependencies'
 import { createLogger } from '../../src/http/logger'
 import { startServer } from '../../src/server'
-import { createTestDatabase } from './database'
+import { createTestDatabase, type TestDatabase } from './database'
 import { startS3, type TestS3 } from './s3'
 
 export const WRITE_KEY = 'test-write-key-0123456789'
@@ -26,15 +26,22 @@ export type TestApp = {
   stop(): Promise<void>
 }
 
-export type TestAppOptions = { storage?: StorageKind; env?: Env }
+export type TestAppOptions = {
+  storage?: StorageKind
+  env?: Env
+  /** An existing database to use, left in place by stop() (restarts, several instances). */
+  database?: TestDatabase
+  /** An existing data directory (local objects) to share, left in place by stop(). */
+  dataDir?: string
+}
 
 /**
  * The real app on a loopback port: a fresh database (PGlite, or PostgreSQL when
  * `TEST_DATABASE_URL` is set), and a fresh local directory or s3rver bucket.
  */
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'imgapi-test-'))
-  const database = await createTestDatabase()
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'imgapi-test-')))
+  const database = options.database ?? (await createTestDatabase())
   const s3 = options.storage === 's3' ? await startS3() : undefined
   const env: Env = {
     NODE_ENV: 'test',
@@ -64,6 +71,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const deps = await buildDependencies(config, logger)
   const app = createApp(deps)
   const server = startServer(app, { hostname: '127.0.0.1', port: 0 })
+  deps.analysis?.worker.start()
   return {
     url: `http://127.0.0.1:${server.port}`,
     app,
@@ -74,10 +82,11 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     rawLogs,
     stop: async () => {
       await server.stop(true)
+      await deps.analysis?.worker.stop()
       await deps.database.close()
-      await database.drop()
+      if (!options.database) await database.drop()
       await s3?.stop()
-      await rm(dataDir, { recursive: true, force: true })
+      if (!options.dataDir) await rm(dataDir, { recursive: true, force: true })
     },
   }
 }

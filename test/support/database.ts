@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import postgres from 'postgres'
 import type { DatabaseOptions } from '../../src/db/client'
 
@@ -10,8 +13,18 @@ export const usingPostgres = () => Boolean(process.env.TEST_DATABASE_URL)
  * A fresh, empty database: PGlite in memory by default, or a uniquely named database on the
  * PostgreSQL at `TEST_DATABASE_URL`, dropped again by `drop()`.
  */
-export async function createTestDatabase(): Promise<TestDatabase> {
+export async function createTestDatabase(
+  options: { onDisk?: boolean } = {},
+): Promise<TestDatabase> {
   const adminUrl = process.env.TEST_DATABASE_URL
+  if (!adminUrl && options.onDisk) {
+    // On disk, so a second app can open the same PGlite after the first one closed it.
+    const dir = await mkdtemp(join(tmpdir(), 'imgapi-pglite-'))
+    return {
+      options: { kind: 'pglite', dir },
+      drop: () => rm(dir, { recursive: true, force: true }),
+    }
+  }
   if (!adminUrl) return { options: { kind: 'pglite', dir: 'memory://' }, drop: async () => {} }
 
   const name = `imgapi_test_${Date.now().toString(36)}_${crypto.randomUUID().slice(0, 8)}`

@@ -1,0 +1,189 @@
+import type { ImageRow, NewImageRow } from '../db/schema'
+import type { Logger } from '../http/logger'
+import type { Storage } from '../storage/storage'
+import type { ImageDescriber } from './gemini-client'
+import type { AnalysisOutcome } from './outcome'
+import type { AnalysisRepository } from './repository'
+
+/** The formats Gemini accepts as inline image data; anything else is `skipped`. */
+export const GEMINI_IMAGE_TYPES = new Set([
+  'image/png',
+  'image/jpeg',
+  'image/webp',
+  'image/heic',
+  'image/heif',
+])
+
+export type AnalyzerOptions = {
+  prompt: string
+  timeoutMs: number
+  maxAttempts: number
+  retryBaseMs: number
+  retryMaxMs: number
+  logger: Logger
+  /** Source of jitter in [0, 1); injectable so tests can pin it. */
+  random?: () => number
+}
+
+export type AnalysisResult = { image: ImageRow; settled: boolean }
+
+/** sha256 of the prompt, first 16 hex digits: tells which prompt produced a stored description. */
+export const promptHash = (prompt: string) =>
+  new Bun.CryptoHasher('sha256').update(prompt).digest('hex').slice(0, 16)
+
+/**
+ * Decides what happens to an image's analysis: first attempt at upload, retries with backoff,
+ * when to give up. Never throws for a Gemini problem: every outcome ends up in the row.
+ */
+export class Analyzer {
+  /** How long a claim protects a row from other workers: longer than any single attempt. */
+  readonly leaseMs: number
+
+  constructor(
+    private readonly describer: ImageDescriber,
+    private readonly repo: AnalysisRepository,
+    private readonly storage: Storage,
+    private readonly options: AnalyzerOptions,
+  ) {
+    this.leaseMs = options.timeoutMs * 2 + 5_000
+  }
+
+  supports(mimetype: string) {
+    return GEMINI_IMAGE_TYPES.has(mimetype)
+  }
+
+  /** The analysis columns of a new row: pending (leased to the uploader) or skipped. */
+  initialStatus(mimetype: string): Pick<NewImageRow, 'analysisStatus' | 'analysisNextAttemptAt'> {
+    if (!this.supports(mimetype)) return { analysisStatus: 'skipped', analysisNextAttemptAt: null }
+    // The uploader analyses it first; the worker only takes over if that never finishes.
+    return {
+      analysisStatus: 'pending',
+      analysisNextAttemptAt: new Date(Date.now() + this.leaseMs),
+    }
+  }
+
+  /** The first attempt for a just-created row, bounded by the timeout; returns the row as it is. */
+  async analyzeOnUpload(image: ImageRow, bytes: Uint8Array): Promise<ImageRow> {
+    if (image.analysisStatus !== 'pending') return image
+    const claimed = await this.repo.claimPending(image.id, this.leaseMs)
+    if (!claimed) return (await this.repo.findById(image.id)) ?? image
+    return (await this.attempt(claimed, bytes)).image
+  }
+
+  /**
+   * Runs a fresh analysis now, optionally with another prompt. `settled` is false when it fell
+   * back to the background (which uses the configured prompt). Undefined for an unknown id.
+   */
+  async analyzeNow(id: string, prompt?: string): Promise<AnalysisResult | undefined> {
+    const claimed = await this.repo.claimRestart(id, this.leaseMs)
+    if (!claimed) return undefined
+    const bytes = await this.readBytes(claimed)
+    if (bytes instanceof Error) return this.record(claimed, this.storageOutcome(bytes))
+    return this.attempt(claimed, bytes, prompt)
+  }
+
+  /** Claims and analyses due rows (the worker's tick); returns how many were claimed. */
+  async processDue(limit: number): Promise<number> {
+    const claimed = await this.repo.claimDue(limit, this.leaseMs)
+    await Promise.all(
+      claimed.map(async (row) => {
+        const bytes = await this.readBytes(row)
+        if (bytes instanceof Error) await this.record(row, this.storageOutcome(bytes))
+        else await this.attempt(row, bytes)
+      }),
+    )
+    return claimed.length
+  }
+
+  private async attempt(claimed: ImageRow, bytes: Uint8Array, prompt = this.options.prompt) {
+    let outcome: AnalysisOutcome
+    try {
+      outcome = await this.describer.describe(
+        bytes,
+        claimed.mimetype,
+        prompt,
+        this.options.timeoutMs,
+      )
+    } catch (err) {
+      // The client classifies every Gemini failure; anything reaching here is unforeseen.
+      outcome = { kind: 'retryable', error: `Analysis failed: ${(err as Error).name ?? 'Error'}` }
+    }
+    return this.record(claimed, outcome, prompt)
+  }
+
+  private async record(
+    claimed: ImageRow,
+    outcome: AnalysisOutcome,
+    prompt = this.options.prompt,
+  ): Promise<AnalysisResult> {
+    const attempts = claimed.analysisAttempts
+    let written: ImageRow | undefined
+    if (outcome.kind === 'text') {
+      written = await this.repo.finish(claimed, {
+        analysisStatus: 'done',
+        geminiAnalysis: outcome.text,
+        analysisModel: this.describer.model,
+        analysisPromptHash: promptHash(prompt),
+        analysisError: null,
+        analysisNextAttemptAt: null,
+        analyzedAt: new Date(),
+      })
+    } else if (outcome.kind === 'permanent' || attempts >= this.options.maxAttempts) {
+      written = await this.repo.finish(claimed, {
+        analysisStatus: 'failed',
+        analysisError: outcome.error,
+        analysisNextAttemptAt: null,
+      })
+    } else {
+      const delay = Math.max(
+        this.backoff(attempts),
+        outcome.kind === 'rate-limited' ? (outcome.retryAfterMs ?? 0) : 0,
+      )
+      written = await this.repo.finish(claimed, {
+        analysisStatus: 'pending',
+        analysisError: outcome.error,
+        analysisNextAttemptAt: new Date(Date.now() + delay),
+      })
+    }
+    this.options.logger.info('image analysis attempt', {
+      id: claimed.id,
+      attempt: attempts,
+      outcome: outcome.kind,
+      status: written?.analysisStatus ?? 'superseded',
+      // Already scrubbed of the API key by the client.
+      ...(outcome.kind === 'text' ? {} : { error: outcome.error }),
+    })
+    if (written) return { image: written, settled: written.analysisStatus !== 'pending' }
+    // Another claim took the row over meanwhile; report the row as it now is.
+    const current = (await this.repo.findById(claimed.id)) ?? claimed
+    return { image: current, settled: current.analysisStatus !== 'pending' }
+  }
+
+  /** Exponential backoff with jitter in [50%, 100%] of the step, capped. */
+  private backoff(attempts: number) {
+    const { retryBaseMs, retryMaxMs, random = Math.random } = this.options
+    const step = Math.min(retryMaxMs, retryBaseMs * 2 ** Math.max(0, attempts - 1))
+    return Math.round(step * (0.5 + random() * 0.5))
+  }
+
+  private async readBytes(row: ImageRow): Promise<Uint8Array | Error> {
+    try {
+      const stream = await this.storage.read(row.s3Key)
+      if (!stream) return new ObjectMissing(row.s3Key)
+      return await new Response(stream).bytes()
+    } catch (err) {
+      return err instanceof Error ? err : new Error(String(err))
+    }
+  }
+
+  private storageOutcome(err: Error): AnalysisOutcome {
+    if (err instanceof ObjectMissing) return { kind: 'permanent', error: err.message }
+    return { kind: 'retryable', error: `Could not read the image from storage: ${err.name}` }
+  }
+}
+
+class ObjectMissing extends Error {
+  constructor(key: string) {
+    super(`The image object ${key} is missing from storage`)
+  }
+}

@@ -1,0 +1,53 @@
+/** What one Gemini call came to; the analyzer decides what each kind means for the row. */
+export type AnalysisOutcome =
+  | { kind: 'text'; text: string }
+  | { kind: 'retryable'; error: string }
+  | { kind: 'rate-limited'; error: string; retryAfterMs?: number }
+  | { kind: 'permanent'; error: string }
+
+const MAX_ERROR_LENGTH = 500
+
+/** Error text safe to store and show: the API key removed wherever it appears, length bounded. */
+export function scrubError(message: string, secret: string) {
+  const scrubbed = secret ? message.split(secret).join('[redacted]') : message
+  return scrubbed.length > MAX_ERROR_LENGTH ? `${scrubbed.slice(0, MAX_ERROR_LENGTH)}…` : scrubbed
+}
+
+/** Parses a protobuf Duration as JSON renders it ("7s", "1.5s") into milliseconds. */
+export function parseDuration(value: unknown): number | undefined {
+  if (typeof value !== 'string') return undefined
+  const match = /^(\d+(?:\.\d+)?)s$/.exec(value.trim())
+  return match ? Math.ceil(Number(match[1]) * 1000) : undefined
+}
+
+/** Retry-After is either delta-seconds or an HTTP date. */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+  if (!value) return undefined
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000
+  const at = Date.parse(value)
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now)
+}
+
+type ErrorDetail = { '@type'?: string; retryDelay?: unknown }
+
+/** The `RetryInfo.retryDelay` of a Google API error body (the SDK puts the body in the message). */
+export function retryDelayFromBody(message: string): number | undefined {
+  try {
+    const body = JSON.parse(message) as { error?: { details?: ErrorDetail[] } }
+    const info = body.error?.details?.find((d) => d['@type']?.endsWith('google.rpc.RetryInfo'))
+    return parseDuration(info?.retryDelay)
+  } catch {
+    return undefined
+  }
+}
+
+/** The short human message inside a Google API error body, or the raw text when it is not one. */
+export function errorBodyMessage(message: string) {
+  try {
+    const body = JSON.parse(message) as { error?: { message?: unknown; status?: unknown } }
+    if (typeof body.error?.message === 'string') {
+      return body.error.status ? `${body.error.status}: ${body.error.message}` : body.error.message
+    }
+  } catch {}
+  return message
+}

@@ -1,0 +1,51 @@
+import { describe, expect, test } from 'bun:test'
+import {
+  errorBodyMessage,
+  parseDuration,
+  parseRetryAfter,
+  retryDelayFromBody,
+  scrubError,
+} from '../src/analysis/outcome'
+
+describe('Gemini outcome helpers', () => {
+  test('RetryInfo.retryDelay durations', () => {
+    expect(parseDuration('7s')).toBe(7000)
+    expect(parseDuration('1.5s')).toBe(1500)
+    expect(parseDuration('0.0001s')).toBe(1)
+    expect(parseDuration('7')).toBeUndefined()
+    expect(parseDuration(7)).toBeUndefined()
+  })
+
+  test('retry delay found among the details of a Google error body', () => {
+    const body = JSON.stringify({
+      error: {
+        code: 429,
+        message: 'Quota exceeded',
+        status: 'RESOURCE_EXHAUSTED',
+        details: [
+          { '@type': 'type.googleapis.com/google.rpc.QuotaFailure', violations: [] },
+          { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '12s' },
+        ],
+      },
+    })
+    expect(retryDelayFromBody(body)).toBe(12_000)
+    expect(errorBodyMessage(body)).toBe('RESOURCE_EXHAUSTED: Quota exceeded')
+    expect(retryDelayFromBody('not json')).toBeUndefined()
+    expect(errorBodyMessage('plain text')).toBe('plain text')
+  })
+
+  test('Retry-After as seconds or as an HTTP date', () => {
+    const now = Date.parse('2026-01-01T00:00:00Z')
+    expect(parseRetryAfter('30', now)).toBe(30_000)
+    expect(parseRetryAfter('Thu, 01 Jan 2026 00:01:00 GMT', now)).toBe(60_000)
+    expect(parseRetryAfter('soon', now)).toBeUndefined()
+    expect(parseRetryAfter(null, now)).toBeUndefined()
+  })
+
+  test('the key is removed everywhere and long messages are bounded', () => {
+    expect(scrubError('k=SECRET and again SECRET', 'SECRET')).toBe(
+      'k=[redacted] and again [redacted]',
+    )
+    expect(scrubError('x'.repeat(2000), 'SECRET').length).toBeLessThanOrEqual(501)
+  })
+})
