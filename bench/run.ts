@@ -1,0 +1,94 @@
+import { mkdir, writeFile } from 'node:fs/promises'
+import { type ApiProcess, startApi } from './api-process'
+import { openBackend } from './backend'
+import { Floor } from './floor'
+import { makeBaseImages } from './images'
+import { measureListSearch, seedRows } from './list-search'
+import { measureMd5 } from './md5'
+import { parseOptions } from './options'
+import { markdownReport, type RunSummary } from './report'
+import { runScenario, type ScenarioResult } from './scenario-run'
+import { budgetFor } from './scenarios'
+
+const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`)
+
+const options = parseOptions(Bun.argv.slice(2))
+const images = makeBaseImages()
+log(
+  `images: ${Object.entries(images)
+    .map(([k, v]) => `${k} ${v.byteLength} B`)
+    .join(', ')}`,
+)
+
+const backend = await openBackend(options.backend)
+const apiKey = `bench-${crypto.randomUUID()}`
+const apiEnv = { ...backend.apiEnv, API_KEY: apiKey }
+let api: ApiProcess | undefined
+let floor: Floor | undefined
+let cleaned = false
+async function cleanup() {
+  if (cleaned) return
+  cleaned = true
+  await api?.stop().catch(() => {})
+  await floor?.close().catch(() => {})
+  await backend.teardown().catch((err) => log(`teardown failed: ${err}`))
+}
+// An interrupted run still drops its database and stops its children.
+process.on('SIGINT', () => void cleanup().then(() => process.exit(130)))
+
+try {
+  api = await startApi(apiEnv)
+  const startupMs = api.startupMs
+  log(`API healthy after ${startupMs.toFixed(1)} ms at ${api.url}`)
+  floor = await Floor.open(backend)
+
+  const results: ScenarioResult[] = []
+  for (const scenario of options.scenarios) {
+    log(`scenario ${scenario.name}`)
+    const result = await runScenario(
+      scenario,
+      { backend: backend.kind, api, apiKey, floor, images },
+      budgetFor(scenario, options.quick),
+    )
+    results.push(result)
+    console.log(JSON.stringify(result))
+  }
+
+  // PGlite lives inside the API process, so the embedded API is stopped while rows are seeded.
+  const rows = options.quick ? 20_000 : 100_000
+  log(`seeding ${rows} rows`)
+  let restartMs: number | null = null
+  if (backend.apiDatabase.kind === 'pglite') {
+    await api.stop()
+    await seedRows(backend.apiDatabase, rows)
+    api = await startApi(apiEnv)
+    restartMs = api.startupMs
+  } else {
+    await seedRows(backend.apiDatabase, rows)
+  }
+  const listSearch = await measureListSearch(api.url, apiKey, options.quick ? 20 : 50)
+  await api.stop()
+  api = undefined
+
+  log('md5 throughput')
+  const md5 = await measureMd5(options.quick ? 1 : 3)
+  const summary: RunSummary = {
+    kind: 'summary',
+    backend: backend.kind,
+    quick: options.quick,
+    startup_ms: startupMs,
+    restart_with_rows_ms: restartMs,
+    seeded_rows: rows,
+    md5,
+    list_search: listSearch,
+  }
+  console.log(JSON.stringify(summary))
+  if (!options.jsonOnly) console.log(`\n${markdownReport(results, summary)}`)
+
+  const dir = new URL('./results/', import.meta.url).pathname
+  await mkdir(dir, { recursive: true })
+  await writeFile(`${dir}latest.json`, `${JSON.stringify({ results, summary }, null, 2)}\n`)
+  log(`written to ${dir}latest.json`)
+} finally {
+  await cleanup()
+}
