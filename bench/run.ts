@@ -12,6 +12,7 @@ import { budgetFor } from './scenarios'
 
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`)
 
+const runStarted = performance.now()
 const options = parseOptions(Bun.argv.slice(2))
 const images = makeBaseImages()
 log(
@@ -55,17 +56,18 @@ try {
   }
 
   // PGlite lives inside the API process, so the embedded API is stopped while rows are seeded.
-  const rows = options.quick ? 20_000 : 100_000
+  const rows = options.quick ? 10_000 : 100_000
   log(`seeding ${rows} rows`)
-  let restartMs: number | null = null
   if (backend.apiDatabase.kind === 'pglite') {
     await api.stop()
     await seedRows(backend.apiDatabase, rows)
-    api = await startApi(apiEnv)
-    restartMs = api.startupMs
   } else {
     await seedRows(backend.apiDatabase, rows)
+    await api.stop()
   }
+  // A restart on the now populated database: the start-up a redeploy sees, without initdb.
+  api = await startApi(apiEnv)
+  const restartMs = api.startupMs
   const listSearch = await measureListSearch(api.url, apiKey, options.quick ? 20 : 50)
   await api.stop()
   api = undefined
@@ -77,7 +79,7 @@ try {
     backend: backend.kind,
     quick: options.quick,
     startup_ms: startupMs,
-    restart_with_rows_ms: restartMs,
+    restart_ms: restartMs,
     seeded_rows: rows,
     md5,
     list_search: listSearch,
@@ -88,7 +90,7 @@ try {
   const dir = new URL('./results/', import.meta.url).pathname
   await mkdir(dir, { recursive: true })
   await writeFile(`${dir}latest.json`, `${JSON.stringify({ results, summary }, null, 2)}\n`)
-  log(`written to ${dir}latest.json`)
+  log(`written to ${dir}latest.json; ${((performance.now() - runStarted) / 1000).toFixed(0)} s`)
 } finally {
   await cleanup()
 }

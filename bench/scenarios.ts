@@ -25,12 +25,16 @@ export type Budget = { requests: number; timeCapMs: number }
 export function budgetFor(scenario: Scenario, quick: boolean): Budget {
   const requests = { small: 3000, large: 400, max: 200 }[scenario.size]
   return quick
-    ? { requests: Math.ceil(requests / 10), timeCapMs: 2000 }
+    ? { requests: Math.ceil(requests / 10), timeCapMs: 1500 }
     : { requests, timeCapMs: 10_000 }
 }
 
-/** Number of uploads made before timing starts; they warm the JIT and fill the duplicate pool. */
-export const warmupCount = (s: Scenario) => Math.max(4, s.concurrency)
+/**
+ * Uploads made before timing starts: they open the connections, warm the JIT and fill the
+ * duplicate pool. Large bodies get at most 8, since 32 of 5 MB would take seconds.
+ */
+export const warmupCount = (s: Scenario) =>
+  s.size === 'small' ? Math.max(4, s.concurrency) : Math.min(8, s.concurrency)
 
 /**
  * Body of request `index` of a phase (`api`, `floor`): unique bytes, except that with a duplicate
