@@ -24,16 +24,16 @@ export async function startApi(env: Record<string, string>): Promise<ApiProcess>
     stderr: 'inherit',
   })
   // Poll every 5 ms: start-up is measured to the first healthy answer, not to the listen call.
+  let last = 'no answer'
   for (;;) {
     if (child.exitCode !== null) throw new Error(`API exited during start-up (${child.exitCode})`)
     if (performance.now() - started > STARTUP_TIMEOUT_MS) {
       child.kill()
-      throw new Error('API did not become healthy in time')
+      throw new Error(`API did not become healthy in time; last /health: ${last}`)
     }
-    const ok = await fetch(`${url}/health`)
-      .then((r) => r.status === 200)
-      .catch(() => false)
-    if (ok) break
+    const res = await fetch(`${url}/health`).catch(() => null)
+    if (res?.status === 200) break
+    if (res) last = `${res.status} ${await res.text()}`
     await Bun.sleep(5)
   }
   const startupMs = performance.now() - started

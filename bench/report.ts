@@ -8,7 +8,7 @@ export type RunSummary = {
   backend: string
   quick: boolean
   startup_ms: number
-  restart_ms: number
+  restart_ms: number | null
   seeded_rows: number
   md5: Md5Result
   list_search: QueryResult[]
@@ -22,8 +22,10 @@ const na = (n: number | null | undefined) =>
 export function markdownReport(scenarios: ScenarioResult[], summary: RunSummary): string {
   const lines = [
     `Backend: ${summary.backend}${summary.quick ? ' (quick)' : ''}. API start-up, spawn to first 200` +
-      ` from /health: ${round(summary.startup_ms)} ms on an empty data directory/database,` +
-      ` ${round(summary.restart_ms)} ms on a restart with ${summary.seeded_rows} rows`,
+      ` from /health: ${round(summary.startup_ms)} ms on an empty data directory/database` +
+      (summary.restart_ms === null
+        ? ''
+        : `, ${round(summary.restart_ms)} ms on a restart with ${summary.seeded_rows} rows`),
     '',
     row([
       'scenario',
