@@ -50,6 +50,7 @@ try {
       scenario,
       { backend: backend.kind, api, apiKey, floor, images },
       budgetFor(scenario, options.quick),
+      options.quick,
     )
     results.push(result)
     console.log(JSON.stringify(result))

@@ -41,10 +41,11 @@ export async function runScenario(
   scenario: Scenario,
   ctx: { backend: string; api: ApiProcess; apiKey: string; floor: Floor; images: BaseImages },
   budget: Budget,
+  quick: boolean,
 ): Promise<ScenarioResult> {
   const { concurrency } = scenario
-  const warm = warmupCount(scenario)
-  const body = bodyPicker(scenario, ctx.images, 'api')
+  const warm = warmupCount(scenario, quick)
+  const body = bodyPicker(scenario, ctx.images, 'api', warm)
   const upload = (bytes: Uint8Array, i: number) => postUpload(ctx.api.url, ctx.apiKey, bytes, i)
   await runLoad({
     concurrency,
@@ -62,7 +63,7 @@ export async function runScenario(
   const peakRss = rss.stop()
 
   // The floor gets the same warm-up, bodies and concurrency, and half the time cap: it is faster.
-  const floorBody = bodyPicker(scenario, ctx.images, 'floor')
+  const floorBody = bodyPicker(scenario, ctx.images, 'floor', warm)
   await runLoad({
     concurrency,
     requests: warm,

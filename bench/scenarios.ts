@@ -25,26 +25,25 @@ export type Budget = { requests: number; timeCapMs: number }
 export function budgetFor(scenario: Scenario, quick: boolean): Budget {
   const requests = { small: 3000, large: 400, max: 200 }[scenario.size]
   return quick
-    ? { requests: Math.ceil(requests / 10), timeCapMs: 1500 }
+    ? { requests: Math.ceil(requests / 10), timeCapMs: 1000 }
     : { requests, timeCapMs: 10_000 }
 }
 
 /**
  * Uploads made before timing starts: they open the connections, warm the JIT and fill the
- * duplicate pool. Large bodies get at most 8, since 32 of 5 MB would take seconds.
+ * duplicate pool. Large bodies get at most 8 (2 when quick), since 32 of 5 MB take seconds.
  */
-export const warmupCount = (s: Scenario) =>
-  s.size === 'small' ? Math.max(4, s.concurrency) : Math.min(8, s.concurrency)
+export const warmupCount = (s: Scenario, quick: boolean) =>
+  s.size === 'small' ? Math.max(4, s.concurrency) : Math.min(quick ? 2 : 8, s.concurrency)
 
 /**
  * Body of request `index` of a phase (`api`, `floor`): unique bytes, except that with a duplicate
  * share every k-th request repeats one of the warm-up bodies, which the target already holds.
  */
-export function bodyPicker(scenario: Scenario, images: BaseImages, phase: string) {
+export function bodyPicker(scenario: Scenario, images: BaseImages, phase: string, pool: number) {
   const base = images[scenario.size]
   const label = `${scenario.name}-${phase}`
   const every = scenario.duplicateShare > 0 ? Math.round(1 / scenario.duplicateShare) : 0
-  const pool = warmupCount(scenario)
   return {
     warmup: (i: number) => variant(base, `${label}-warm`, i),
     timed: (i: number) => {
