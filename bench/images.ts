@@ -1,3 +1,6 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { makeJpeg, withJpegComment } from '../test/support/images'
 
 export type ImageSize = 'small' | 'large' | 'max'
@@ -11,11 +14,20 @@ export const SPECS: Record<ImageSize, { width: number; height: number; quality: 
 
 export type BaseImages = Record<ImageSize, Uint8Array>
 
-/** Builds the three base JPEGs once; real, decodable noise images (jpeg-js, seeded). */
+/**
+ * The three base JPEGs: real, decodable noise images (jpeg-js, seeded, so deterministic). Encoding
+ * the large ones takes seconds, so they are cached in the temp directory under their parameters.
+ */
 export function makeBaseImages(): BaseImages {
   const out = {} as BaseImages
   for (const [size, s] of Object.entries(SPECS) as [ImageSize, (typeof SPECS)[ImageSize]][]) {
-    out[size] = makeJpeg(s.width, s.height, { quality: s.quality, seed: 7 })
+    const cached = join(tmpdir(), `imgapi-bench-${s.width}x${s.height}-q${s.quality}-s7.jpg`)
+    if (existsSync(cached)) {
+      out[size] = new Uint8Array(readFileSync(cached))
+    } else {
+      out[size] = makeJpeg(s.width, s.height, { quality: s.quality, seed: 7 })
+      writeFileSync(cached, out[size])
+    }
   }
   return out
 }
