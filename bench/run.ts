@@ -10,9 +10,10 @@ import { markdownReport, type RunSummary } from './report'
 import { runScenario, type ScenarioResult } from './scenario-run'
 import { budgetFor } from './scenarios'
 
-const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`)
-
 const runStarted = performance.now()
+const elapsed = () => ((performance.now() - runStarted) / 1000).toFixed(1)
+const log = (msg: string) => process.stderr.write(`[bench ${elapsed()} s] ${msg}\n`)
+
 const options = parseOptions(Bun.argv.slice(2))
 const images = makeBaseImages()
 log(
@@ -93,7 +94,7 @@ try {
   const dir = new URL('./results/', import.meta.url).pathname
   await mkdir(dir, { recursive: true })
   await writeFile(`${dir}latest.json`, `${JSON.stringify({ results, summary }, null, 2)}\n`)
-  log(`written to ${dir}latest.json; ${((performance.now() - runStarted) / 1000).toFixed(0)} s`)
+  log(`written to ${dir}latest.json`)
 } finally {
   await cleanup()
 }
