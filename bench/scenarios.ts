@@ -26,7 +26,7 @@ export function budgetFor(scenario: Scenario, quick: boolean): Budget {
   const requests = { small: 3000, large: 400, max: 200 }[scenario.size]
   return quick
     ? { requests: Math.ceil(requests / 10), timeCapMs: 1000 }
-    : { requests, timeCapMs: 10_000 }
+    : { requests, timeCapMs: 8000 }
 }
 
 /**
