@@ -27,38 +27,27 @@ const textArray = (values: string[]) =>
   sql.raw(`array[${values.map((v) => `'${v.replaceAll("'", "''")}'`).join(',')}]::text[]`)
 
 /**
- * Bulk-inserts `count` rows with INSERT ... SELECT generate_series, straight into the database
+ * Bulk-inserts `count` rows in one INSERT ... SELECT generate_series, straight into the database
  * (for PGlite the API must be stopped: only one process may open its directory). Rows carry tags
- * (`x` on every third), metadata categories a–e, and upload times one second apart. PostgreSQL
- * gets the range in two concurrent slices, one a core.
+ * (`x` on every third), metadata categories a–e, and upload times one second apart.
  */
 export async function seedRows(options: DatabaseOptions, count: number) {
-  const slices = options.kind === 'postgres' ? 2 : 1
-  const database = await openDatabase(
-    options.kind === 'postgres' ? { ...options, poolMax: slices } : options,
-  )
+  const database = await openDatabase(options)
   try {
     await migrate(database.db)
     const prefix = `seed-${Date.now().toString(36)}-`
-    const size = Math.ceil(count / slices)
-    const slice = (from: number, to: number) =>
-      database.db.execute(sql`
-        insert into images (id, md5_hash, s3_key, original_filename, mimetype, filesize, width,
-          height, title, description, tags, metadata, uploaded_at, updated_at)
-        select gen_random_uuid(), h.md5, 'images/' || h.md5 || '.jpg', 'seed-' || g || '.jpg',
-          'image/jpeg', 40000 + g % 1000, 320, 240,
-          (${textArray(TITLES)})[1 + g % 5] || ' ' || g,
-          (${textArray(DESCRIPTIONS)})[1 + (g / 5) % 5],
-          array['t' || (g % 50), case when g % 3 = 0 then 'x' else 'y' end],
-          jsonb_build_object('category', chr(97 + g % 5), 'n', g),
-          now() - make_interval(secs => g), now() - make_interval(secs => g)
-        from generate_series(${from}::int, ${to}::int) g,
-          lateral (select md5(${prefix}::text || g::text) as md5) h`)
-    await Promise.all(
-      Array.from({ length: slices }, (_, i) =>
-        slice(i * size + 1, Math.min(count, (i + 1) * size)),
-      ),
-    )
+    await database.db.execute(sql`
+      insert into images (id, md5_hash, s3_key, original_filename, mimetype, filesize, width,
+        height, title, description, tags, metadata, uploaded_at, updated_at)
+      select gen_random_uuid(), h.md5, 'images/' || h.md5 || '.jpg', 'seed-' || g || '.jpg',
+        'image/jpeg', 40000 + g % 1000, 320, 240,
+        (${textArray(TITLES)})[1 + g % 5] || ' ' || g,
+        (${textArray(DESCRIPTIONS)})[1 + (g / 5) % 5],
+        array['t' || (g % 50), case when g % 3 = 0 then 'x' else 'y' end],
+        jsonb_build_object('category', chr(97 + g % 5), 'n', g),
+        now() - make_interval(secs => g), now() - make_interval(secs => g)
+      from generate_series(1, ${count}::int) g,
+        lateral (select md5(${prefix}::text || g::text) as md5) h`)
     // Fresh statistics, as autovacuum would have them on a database that grew over time.
     await database.db.execute(sql`analyze images`)
   } finally {
