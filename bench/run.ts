@@ -9,6 +9,7 @@ import { parseOptions } from './options'
 import { markdownReport, type RunSummary } from './report'
 import { runScenario, type ScenarioResult } from './scenario-run'
 import { budgetFor } from './scenarios'
+import { round } from './stats'
 
 const runStarted = performance.now()
 const elapsed = () => ((performance.now() - runStarted) / 1000).toFixed(1)
@@ -82,10 +83,14 @@ try {
     kind: 'summary',
     backend: backend.kind,
     quick: options.quick,
-    startup_ms: startupMs,
-    restart_ms: restartMs,
+    startup_ms: round(startupMs),
+    restart_ms: restartMs === null ? null : round(restartMs),
     seeded_rows: rows,
-    md5,
+    md5: {
+      bunMBps: round(md5.bunMBps),
+      opensslMBps: md5.opensslMBps === null ? null : round(md5.opensslMBps),
+      ratio: md5.ratio === null ? null : round(md5.ratio),
+    },
     list_search: listSearch,
   }
   console.log(JSON.stringify(summary))
