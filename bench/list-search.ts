@@ -58,6 +58,8 @@ export async function seedRows(options: DatabaseOptions, count: number) {
 const QUERIES: { name: string; query: string }[] = [
   { name: 'list limit=50', query: 'limit=50' },
   { name: 'q=青い', query: `q=${encodeURIComponent('青い')}&limit=50` },
+  // Selective: one seeded title ends in 99999, so an index must find it without reading every row.
+  { name: 'q=99999 (rare)', query: 'q=99999&limit=50' },
   { name: 'tag=x', query: 'tag=x&limit=50' },
   {
     name: 'metadata category=a',
