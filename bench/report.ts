@@ -1,0 +1,81 @@
+import type { QueryResult } from './list-search'
+import type { Md5Result } from './md5'
+import type { ScenarioResult } from './scenario-run'
+import { round } from './stats'
+
+export type RunSummary = {
+  kind: 'summary'
+  backend: string
+  quick: boolean
+  startup_ms: number
+  restart_ms: number | null
+  seeded_rows: number
+  md5: Md5Result
+  list_search: QueryResult[]
+}
+
+const row = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`
+const na = (n: number | null | undefined) =>
+  n === null || n === undefined ? 'n/a' : String(round(n))
+
+/** The Markdown tables printed after the JSON lines; every figure also sits in the JSON. */
+export function markdownReport(scenarios: ScenarioResult[], summary: RunSummary): string {
+  const lines = [
+    `Backend: ${summary.backend}${summary.quick ? ' (quick)' : ''}. API start-up, spawn to first 200` +
+      ` from /health: ${round(summary.startup_ms)} ms on an empty data directory/database` +
+      (summary.restart_ms === null
+        ? ''
+        : `, ${round(summary.restart_ms)} ms on a restart with ${summary.seeded_rows} rows`),
+    '',
+    row([
+      'scenario',
+      'requests',
+      '201',
+      '409',
+      'other',
+      'uploads/s',
+      'MB/s',
+      'p50 ms',
+      'p90 ms',
+      'p99 ms',
+      'max ms',
+      'API peak RSS MB',
+      'floor/s',
+      'API/floor',
+    ]),
+    row(Array(14).fill('---')),
+    ...scenarios.map((s) =>
+      row([
+        s.scenario,
+        s.requests,
+        s.status_201,
+        s.status_409,
+        s.status_other,
+        s.uploads_per_s,
+        s.mb_per_s,
+        s.p50_ms,
+        s.p90_ms,
+        s.p99_ms,
+        s.max_ms,
+        s.api_peak_rss_mb,
+        s.floor_uploads_per_s,
+        s.api_to_floor,
+      ]),
+    ),
+    '',
+    row(['MD5, 5 MB buffers', 'MB/s']),
+    row(['---', '---']),
+    row(['Bun.CryptoHasher (upload path)', na(summary.md5.bunMBps)]),
+    row(['openssl speed -evp md5, 16 KiB', na(summary.md5.opensslMBps)]),
+    row(['ratio Bun / openssl', na(summary.md5.ratio)]),
+    '',
+    `List and search over ${summary.seeded_rows} seeded rows (plus the uploads above)`,
+    '',
+    row(['query', 'status', 'items', 'median ms', 'p99 ms']),
+    row(['---', '---', '---', '---', '---']),
+    ...summary.list_search.map((q) =>
+      row([q.name, q.status, na(q.items), na(q.medianMs), na(q.p99Ms)]),
+    ),
+  ]
+  return lines.join('\n')
+}
