@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { json, startTestApp, type TestApp } from './support/app'
+import { json, startTestApp, type TestApp, upload } from './support/app'
+import { makeGif, makePng } from './support/images'
 
 describe('GET /health', () => {
   let t: TestApp
@@ -35,5 +36,25 @@ describe('GET /health', () => {
       await t.s3?.resume()
     }
     expect((await fetch(`${t.url}/health`)).status).toBe(200)
+  })
+
+  test('stays healthy with objects in the bucket', async () => {
+    for (const bytes of [makePng(2, 2), makePng(3, 3), makeGif(2, 2)]) {
+      expect((await upload(t.url, bytes)).status).toBe(201)
+    }
+    expect((await fetch(`${t.url}/health`)).status).toBe(200)
+  })
+})
+
+describe('GET /health with a missing bucket', () => {
+  test('503 with storage down', async () => {
+    const t = await startTestApp({ storage: 's3', env: { S3_BUCKET: 'no-such-bucket' } })
+    try {
+      const res = await fetch(`${t.url}/health`)
+      expect(res.status).toBe(503)
+      expect((await json(res)).checks.storage.status).toBe('down')
+    } finally {
+      await t.stop()
+    }
   })
 })

@@ -84,6 +84,7 @@ export class S3Storage implements Storage {
   }
 
   async ping() {
-    await this.#client.list({ maxKeys: 1 })
+    // An empty prefix: proves the endpoint, bucket and credentials without listing real objects.
+    await this.#client.list({ prefix: '.health/', maxKeys: 1 })
   }
 }
