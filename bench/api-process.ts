@@ -6,7 +6,8 @@ export type ApiProcess = {
   pid: number
   /** Spawn to first 200 from /health, in ms. */
   startupMs: number
-  stop(): Promise<void>
+  /** SIGTERM, then the exit code once the process is gone. */
+  stop(): Promise<number | null>
 }
 
 const ROOT = new URL('..', import.meta.url).pathname
@@ -43,7 +44,7 @@ export async function startApi(env: Record<string, string>): Promise<ApiProcess>
     startupMs,
     stop: async () => {
       child.kill('SIGTERM')
-      await child.exited
+      return await child.exited
     },
   }
 }

@@ -21,15 +21,18 @@ export type BaseImages = Record<ImageSize, Uint8Array>
 export function makeBaseImages(): BaseImages {
   const out = {} as BaseImages
   for (const [size, s] of Object.entries(SPECS) as [ImageSize, (typeof SPECS)[ImageSize]][]) {
-    const cached = join(tmpdir(), `imgapi-bench-${s.width}x${s.height}-q${s.quality}-s7.jpg`)
-    if (existsSync(cached)) {
-      out[size] = new Uint8Array(readFileSync(cached))
-    } else {
-      out[size] = makeJpeg(s.width, s.height, { quality: s.quality, seed: 7 })
-      writeFileSync(cached, out[size])
-    }
+    out[size] = baseImage(s)
   }
   return out
+}
+
+/** One seeded noise JPEG, cached in the temp directory under its parameters. */
+export function baseImage(s: { width: number; height: number; quality: number }): Uint8Array {
+  const cached = join(tmpdir(), `imgapi-bench-${s.width}x${s.height}-q${s.quality}-s7.jpg`)
+  if (existsSync(cached)) return new Uint8Array(readFileSync(cached))
+  const bytes = makeJpeg(s.width, s.height, { quality: s.quality, seed: 7 })
+  writeFileSync(cached, bytes)
+  return bytes
 }
 
 // The run id keeps bodies unique across runs that share a database or bucket.
