@@ -28,7 +28,9 @@ async function objectMd5(storage: Storage, key: string): Promise<string | null> 
 }
 
 /** SPEC §3 against the stopped API's database and storage: rows and objects match one to one. */
-export async function checkInvariants(config: Config): Promise<InvariantReport> {
+export async function checkInvariants(
+  config: Pick<Config, 'database' | 'storage'>,
+): Promise<InvariantReport> {
   const database = await openDatabase(config.database)
   const storage = await openStorage(config.storage)
   try {
