@@ -75,4 +75,13 @@ describe.each(['local', 's3'] as const)('GET /api/images/:id/content (%s storage
     const bad = await call(t.url, 'GET', '/api/images/1/content')
     expect(bad.status).toBe(400)
   })
+
+  test('a row whose object is gone answers 404 JSON, not a broken stream', async () => {
+    const lost = withJpegComment(makeJpeg(8, 8), `lost-${storage}`)
+    const { data } = await json(await upload(t.url, lost))
+    await t.deps.storage.delete(data.s3_key)
+    const res = await call(t.url, 'GET', `/api/images/${data.id}/content`)
+    expect(res.status).toBe(404)
+    expect((await json(res)).message).toContain('missing from storage')
+  })
 })

@@ -39,10 +39,29 @@ export class S3Storage implements Storage {
   }
 
   async read(key: string, range?: ByteRange) {
-    // Probe first so a missing object is a null, not an error in the middle of a response.
-    if (!(await this.stat(key))) return null
     const file = this.#client.file(key)
-    return (range ? file.slice(range.start, range.end + 1) : file).stream()
+    const reader = (range ? file.slice(range.start, range.end + 1) : file).stream().getReader()
+    // The first chunk decides between "missing" (null) and a response, in one request and with
+    // no gap for a concurrent delete between a probe and the read.
+    let first: Awaited<ReturnType<typeof reader.read>>
+    try {
+      first = await reader.read()
+    } catch (err) {
+      if (isNotFound(err)) return null
+      throw err
+    }
+    return new ReadableStream<Uint8Array>({
+      start(controller) {
+        if (first.done) controller.close()
+        else controller.enqueue(first.value)
+      },
+      async pull(controller) {
+        const { done, value } = await reader.read()
+        if (done) controller.close()
+        else controller.enqueue(value)
+      },
+      cancel: (reason) => reader.cancel(reason),
+    })
   }
 
   async stat(key: string): Promise<ObjectInfo | null> {
