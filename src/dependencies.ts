@@ -46,7 +46,7 @@ export async function buildDependencies(config: Config, logger: Logger): Promise
       ),
       logger,
       limits: config.limits,
-      analysis: buildAnalysis(config.gemini, database.db, storage, logger),
+      analysis: await buildAnalysis(config.gemini, database.db, storage, logger),
     }
   } catch (err) {
     await database.close()

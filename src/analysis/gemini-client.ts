@@ -113,6 +113,3 @@ export class GeminiClient implements ImageDescriber {
 }
 
 /** No client when GEMINI_API_KEY is unset: the feature is off. */
-export function createGeminiClient(config: Config['gemini']): GeminiClient | undefined {
-  return config ? new GeminiClient(config) : undefined
-}

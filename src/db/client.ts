@@ -1,11 +1,6 @@
 import { mkdir } from 'node:fs/promises'
-import { PGlite } from '@electric-sql/pglite'
-import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm'
 import { sql } from 'drizzle-orm'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
-import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
-import postgres from 'postgres'
 import * as schema from './schema'
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>
@@ -22,7 +17,10 @@ export type DatabaseOptions =
   | { kind: 'pglite'; dir: string }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  // Each driver is loaded only when used: module loading is most of the start-up time.
   if (options.kind === 'postgres') {
+    const { default: postgres } = await import('postgres')
+    const { drizzle: drizzlePostgres } = await import('drizzle-orm/postgres-js')
     const client = postgres(options.url, {
       max: options.poolMax,
       connect_timeout: 5,
@@ -41,7 +39,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   }
   // PGlite is a single in-process PostgreSQL; `memory://` keeps it in memory (tests).
   if (!options.dir.includes('://')) await mkdir(options.dir, { recursive: true })
-  const client = await PGlite.create(options.dir, { extensions: { pg_trgm } })
+  const { PGlite } = await import('@electric-sql/pglite')
+  const { drizzle: drizzlePglite } = await import('drizzle-orm/pglite')
+  const client = await PGlite.create(options.dir)
   const db = drizzlePglite(client, { schema }) as unknown as Db
   return {
     db,
