@@ -289,6 +289,54 @@ const CASES: Case[] = [
     { status: 400, message: /at most one/ },
     'two metadata fields',
   ),
+  upload(
+    [file(validJpeg()), meta('{"title":"a\\u0000b","description":"d"}')],
+    { status: 400, message: /NUL/ },
+    'NUL in the title',
+  ),
+  upload(
+    [file(validJpeg()), meta('{"title":"t","description":"d","x":{"\\u0000":1}}')],
+    { status: 400, message: /NUL/ },
+    'NUL in a metadata key',
+  ),
+  {
+    name: 'NUL in q',
+    call: { method: 'GET', path: '/api/images?q=%00' },
+    expect: { status: 400, message: /NUL/ },
+  },
+  {
+    name: 'NUL in tag',
+    call: { method: 'GET', path: '/api/images?tag=a%00' },
+    expect: { status: 400, message: /NUL/ },
+  },
+  {
+    name: 'NUL in mimetype',
+    call: { method: 'GET', path: '/api/images?mimetype=%00' },
+    expect: { status: 400, message: /NUL/ },
+  },
+  {
+    name: 'NUL in the metadata filter',
+    call: { method: 'GET', path: `/api/images?metadata=${encodeURIComponent('{"a":"\\u0000"}')}` },
+    expect: { status: 400, message: /NUL/ },
+  },
+  {
+    name: 'PATCH: NUL in title',
+    call: {
+      method: 'PATCH',
+      path: '/api/images/00000000-0000-4000-8000-000000000000',
+      body: { title: 'a\u0000' },
+    },
+    expect: { status: 400, message: /NUL/ },
+  },
+  {
+    name: 'PATCH: NUL in metadata',
+    call: {
+      method: 'PATCH',
+      path: '/api/images/00000000-0000-4000-8000-000000000000',
+      body: { metadata: { k: ['\u0000'] } },
+    },
+    expect: { status: 400, message: /NUL/ },
+  },
   // Ids, hashes and routes
   {
     name: 'malformed id: GET',

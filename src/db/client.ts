@@ -26,6 +26,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       connect_timeout: 5,
       idle_timeout: 60,
       onnotice: () => {},
+      // Statements are prepared per connection; a generic plan cannot see how common a searched
+      // n-gram, tag or metadata value is and picks the wrong index for skewed data.
+      connection: { plan_cache_mode: 'force_custom_plan' },
     })
     const db = drizzlePostgres(client, { schema }) as unknown as Db
     return {

@@ -43,6 +43,11 @@ export function isUnavailable(err: unknown): boolean {
   return false
 }
 
+const isDataException = (err: unknown) => {
+  const code = (err as { code?: unknown }).code
+  return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code)
+}
+
 export function errorBody(error: string, message: string, details?: unknown) {
   return details === undefined ? { error, message } : { error, message, details }
 }
@@ -61,6 +66,10 @@ export function handleError(err: Error, c: Context<AppEnv>) {
       )
     }
     return c.json(errorBody(err.message || 'Error', err.message || 'Request failed'), status)
+  }
+  if (isDataException(err)) {
+    // Input that got past validation but that PostgreSQL refuses to store (SQLSTATE class 22).
+    return c.json(errorBody('Bad request', 'A value in the request cannot be stored'), 400)
   }
   if (isUnavailable(err)) {
     c.var.logger?.warn('dependency unavailable', { request_id: c.var.requestId, err: String(err) })

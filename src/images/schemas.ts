@@ -1,23 +1,36 @@
 import { z } from '@hono/zod-openapi'
 
+// PostgreSQL text and jsonb cannot hold U+0000: refuse it up front rather than fail on insert.
+const NUL_MESSAGE = 'must not contain NUL (U+0000) characters'
+const noNul = (s: string) => !s.includes('\u0000')
+
+/** True when a JSON value has U+0000 in any string, key or value, at any depth. */
+export function containsNul(value: unknown): boolean {
+  if (typeof value === 'string') return !noNul(value)
+  if (typeof value !== 'object' || value === null) return false
+  return Object.entries(value).some(([k, v]) => !noNul(k) || containsNul(v))
+}
+
+const text = () => z.string().refine(noNul, NUL_MESSAGE)
+
 export const MAX_TITLE_LENGTH = 500
 export const MAX_DESCRIPTION_LENGTH = 10_000
 export const MAX_TAGS = 100
 export const MAX_TAG_LENGTH = 100
 
 export const tagsSchema = z
-  .array(z.string().trim().min(1).max(MAX_TAG_LENGTH))
+  .array(text().trim().min(1).max(MAX_TAG_LENGTH))
   .max(MAX_TAGS)
   .transform((tags) => [...new Set(tags)])
 
 /** The upload's `metadata` JSON: title and description required, every other field kept. */
 export const uploadMetadataSchema = z
   .object({
-    title: z.string().max(MAX_TITLE_LENGTH),
-    description: z.string().max(MAX_DESCRIPTION_LENGTH),
+    title: text().max(MAX_TITLE_LENGTH),
+    description: text().max(MAX_DESCRIPTION_LENGTH),
     tags: tagsSchema.optional(),
   })
-  .catchall(z.unknown())
+  .catchall(z.unknown().refine((v) => !containsNul(v), NUL_MESSAGE))
 
 export type UploadMetadata = z.infer<typeof uploadMetadataSchema>
 
@@ -62,7 +75,9 @@ const jsonObject = z.string().transform((raw, ctx) => {
   try {
     const value = JSON.parse(raw)
     if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-      return value as Record<string, unknown>
+      if (!containsNul(value)) return value as Record<string, unknown>
+      ctx.addIssue({ code: 'custom', message: NUL_MESSAGE })
+      return z.NEVER
     }
   } catch {}
   ctx.addIssue({ code: 'custom', message: 'must be a JSON object, e.g. {"category":"travel"}' })
@@ -101,22 +116,18 @@ export const listQuerySchema = z.object({
     .max(200)
     .optional()
     .openapi({ description: 'The `next_cursor` of the previous page' }),
-  q: z
-    .string()
+  q: text()
     .trim()
     .min(1)
     .max(MAX_QUERY_LENGTH)
     .optional()
     .openapi({ description: 'Substring of title, description or analysis (any language)' }),
   tag: z
-    .union([z.string().trim().min(1), z.array(z.string().trim().min(1)).max(MAX_TAGS)])
+    .union([text().trim().min(1), z.array(text().trim().min(1)).max(MAX_TAGS)])
     .optional()
     .transform((v) => (v === undefined ? undefined : [v].flat()))
     .openapi({ description: 'Repeatable; every given tag must be present' }),
-  mimetype: z
-    .string()
-    .optional()
-    .openapi({ description: 'Exact sniffed MIME type, e.g. image/png' }),
+  mimetype: text().optional().openapi({ description: 'Exact sniffed MIME type, e.g. image/png' }),
   uploaded_after: isoDate.optional().openapi({ description: 'Inclusive, ISO-8601' }),
   uploaded_before: isoDate.optional().openapi({ description: 'Exclusive, ISO-8601' }),
   metadata: jsonObject
@@ -132,12 +143,13 @@ const reservedMetadataKeys = (value: Record<string, unknown>) =>
 
 export const imagePatchSchema = z
   .strictObject({
-    title: z.string().max(MAX_TITLE_LENGTH).optional(),
-    description: z.string().max(MAX_DESCRIPTION_LENGTH).optional(),
+    title: text().max(MAX_TITLE_LENGTH).optional(),
+    description: text().max(MAX_DESCRIPTION_LENGTH).optional(),
     tags: tagsSchema.optional(),
     metadata: z
       .record(z.string(), z.unknown())
       .refine(reservedMetadataKeys, 'title, description and tags are fields of their own')
+      .refine((v) => !containsNul(v), NUL_MESSAGE)
       .optional()
       .openapi({
         description:
