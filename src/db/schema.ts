@@ -17,6 +17,8 @@ export type AnalysisStatus = (typeof ANALYSIS_STATUSES)[number]
 
 // Millisecond precision, as JavaScript dates have: a timestamp round-trips exactly, so keyset
 // cursors built from it never skip or repeat rows.
+const SMALL_PENDING_LIST = { fastupdate: true, gin_pending_list_limit: 64 }
+
 const utc = (name: string) => timestamp(name, { withTimezone: true, mode: 'date', precision: 3 })
 
 // One row per unique content; the object lives at `s3_key` in storage.
@@ -56,12 +58,13 @@ export const images = pgTable(
   (t) => [
     index('images_uploaded_at_id_idx').on(t.uploadedAt, t.id),
     index('images_mimetype_uploaded_at_id_idx').on(t.mimetype, t.uploadedAt, t.id),
-    // GIN without the pending list: it would make every search scan up to 4 MB of unsorted entries.
-    index('images_tags_idx').using('gin', t.tags).with({ fastupdate: false }),
+    // GIN with a small pending list: inserts append cheaply (updating the tree per row halves the
+    // insert rate) while a search never scans more than 64 kB of unmerged entries (4 MB by default).
+    index('images_tags_idx').using('gin', t.tags).with(SMALL_PENDING_LIST),
     index('images_metadata_idx')
       .using('gin', sql`${t.metadata} jsonb_path_ops`)
-      .with({ fastupdate: false }),
-    index('images_search_grams_idx').using('gin', t.searchGrams).with({ fastupdate: false }),
+      .with(SMALL_PENDING_LIST),
+    index('images_search_grams_idx').using('gin', t.searchGrams).with(SMALL_PENDING_LIST),
     index('images_analysis_due_idx')
       .on(t.analysisNextAttemptAt)
       .where(sql`${t.analysisStatus} = 'pending'`),
