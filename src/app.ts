@@ -2,10 +2,12 @@ import { OpenAPIHono } from '@hono/zod-openapi'
 import type { ApiKeyRing } from './auth/key-ring'
 import type { Config } from './config'
 import type { Database } from './db/client'
+import { AuthFailures, authThrottle } from './http/auth-throttle'
 import type { AppEnv } from './http/env'
-import { handleError, handleNotFound } from './http/errors'
+import { handleError } from './http/errors'
 import { healthRoutes } from './http/health'
 import type { Logger } from './http/logger'
+import { notFoundOrMethodNotAllowed } from './http/method-not-allowed'
 import { requestContext } from './http/request-context'
 import type { DownloadLinks } from './images/download-links'
 import { ImageRepository } from './images/repository'
@@ -20,6 +22,8 @@ export type AppDeps = {
   links: DownloadLinks
   logger: Logger
   limits: Config['limits']
+  /** Wrong-key throttle per client IP; absent: defaults (20 per 60 s). */
+  authFailures?: Config['authFailures']
 }
 
 /** The whole HTTP API for the given dependencies; no globals, so tests build as many as they like. */
@@ -28,6 +32,7 @@ export function createApp(deps: AppDeps) {
 
   const app = new OpenAPIHono<AppEnv>()
   app.use(requestContext(deps.logger))
+  app.use(authThrottle(new AuthFailures(deps.authFailures ?? { limit: 20, windowSeconds: 60 })))
   app.route('/', healthRoutes({ database: deps.database.ping, storage: () => deps.storage.ping() }))
   app.route(
     '/',
@@ -40,7 +45,7 @@ export function createApp(deps: AppDeps) {
     }),
   )
   app.onError(handleError)
-  app.notFound(handleNotFound)
+  app.notFound(notFoundOrMethodNotAllowed(() => app.routes))
   return app
 }
 

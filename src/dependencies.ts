@@ -45,6 +45,7 @@ export async function buildDependencies(config: Config, logger: Logger): Promise
       ),
       logger,
       limits: config.limits,
+      authFailures: config.authFailures,
     }
   } catch (err) {
     await database.close()

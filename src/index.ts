@@ -17,7 +17,11 @@ const logger = createLogger(config.logLevel)
 const deps = await buildDependencies(config, logger)
 const app = createApp(deps)
 
-const server = startServer(app, { hostname: config.host, port: config.port })
+const server = startServer(app, {
+  hostname: config.host,
+  port: config.port,
+  idleTimeoutSeconds: config.httpIdleTimeoutSeconds,
+})
 logger.info('listening', {
   url: `http://${config.host}:${server.port}`,
   database: deps.database.kind,

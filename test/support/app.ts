@@ -63,7 +63,11 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   })
   const deps = await buildDependencies(config, logger)
   const app = createApp(deps)
-  const server = startServer(app, { hostname: '127.0.0.1', port: 0 })
+  const server = startServer(app, {
+    hostname: '127.0.0.1',
+    port: 0,
+    idleTimeoutSeconds: config.httpIdleTimeoutSeconds,
+  })
   return {
     url: `http://127.0.0.1:${server.port}`,
     app,
