@@ -26,7 +26,12 @@ export type TestApp = {
   stop(): Promise<void>
 }
 
-export type TestAppOptions = { storage?: StorageKind; env?: Env }
+export type TestAppOptions = {
+  storage?: StorageKind
+  env?: Env
+  /** Rewrites the PostgreSQL URL the app gets (e.g. to go through a TCP proxy). */
+  databaseUrl?: (url: string) => string
+}
 
 /**
  * The real app on a loopback port: a fresh database (PGlite, or PostgreSQL when
@@ -41,7 +46,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     DATA_DIR: dataDir,
     API_KEYS: `tester:${WRITE_KEY},reader:${READ_KEY}:ro`,
     LOG_LEVEL: 'info',
-    ...(database.options.kind === 'postgres' ? { DATABASE_URL: database.options.url } : {}),
+    ...(database.options.kind === 'postgres'
+      ? { DATABASE_URL: (options.databaseUrl ?? String)(database.options.url) }
+      : {}),
     ...(s3
       ? {
           S3_ENDPOINT: s3.endpoint,
