@@ -46,55 +46,61 @@ export function startTcpProxy(target: { hostname: string; port: number }): TcpPr
       peer.end()
     }
   }
-  const listener = Bun.listen<Side>({
-    hostname: '127.0.0.1',
-    port: 0,
-    socket: {
-      open(client) {
-        client.data = { pending: [], closed: false }
-        if (refusing) {
-          client.end()
-          return
-        }
-        live.add(client)
-        // Bytes from the client wait in `pending` until the upstream connection is open.
-        Bun.connect<Side>({
-          ...target,
-          data: { peer: client, pending: [], closed: false },
-          socket: {
-            open(upstream) {
-              live.add(upstream)
-              if (client.data.closed) {
-                upstream.end()
-                return
-              }
-              client.data.peer = upstream
-              // Queued client bytes were stored on the client side's pending list; move them.
-              const queued = client.data.pending
-              client.data.pending = []
-              for (const chunk of queued) send(upstream, chunk)
+  const listen = (port: number) =>
+    Bun.listen<Side>({
+      hostname: '127.0.0.1',
+      port,
+      socket: {
+        open(client) {
+          client.data = { pending: [], closed: false }
+          if (refusing) {
+            client.end()
+            return
+          }
+          live.add(client)
+          // Bytes from the client wait in `pending` until the upstream connection is open.
+          Bun.connect<Side>({
+            ...target,
+            data: { peer: client, pending: [], closed: false },
+            socket: {
+              open(upstream) {
+                live.add(upstream)
+                if (client.data.closed) {
+                  upstream.end()
+                  return
+                }
+                client.data.peer = upstream
+                // Queued client bytes were stored on the client side's pending list; move them.
+                const queued = client.data.pending
+                client.data.pending = []
+                for (const chunk of queued) send(upstream, chunk)
+              },
+              data: (_upstream, data) => send(client, new Uint8Array(data)),
+              drain: flush,
+              close: closeBoth,
+              error: closeBoth,
             },
-            data: (_upstream, data) => send(client, new Uint8Array(data)),
-            drain: flush,
-            close: closeBoth,
-            error: closeBoth,
-          },
-        }).catch(() => closeBoth(client))
+          }).catch(() => closeBoth(client))
+        },
+        data(client, data) {
+          const upstream = client.data.peer
+          if (upstream) send(upstream, new Uint8Array(data))
+          else client.data.pending.push(new Uint8Array(data))
+        },
+        drain: flush,
+        close: closeBoth,
+        error: closeBoth,
       },
-      data(client, data) {
-        const upstream = client.data.peer
-        if (upstream) send(upstream, new Uint8Array(data))
-        else client.data.pending.push(new Uint8Array(data))
-      },
-      drain: flush,
-      close: closeBoth,
-      error: closeBoth,
-    },
-  })
+    })
+  let listener: ReturnType<typeof listen> | undefined = listen(0)
+  const port = listener.port
   return {
-    port: listener.port,
+    port,
     cut() {
       refusing = true
+      // Stop listening too, so that new connections are refused by the OS (ECONNREFUSED).
+      listener?.stop(true)
+      listener = undefined
       for (const socket of [...live]) {
         socket.data.closed = true
         socket.end()
@@ -103,10 +109,10 @@ export function startTcpProxy(target: { hostname: string; port: number }): TcpPr
     },
     restore() {
       refusing = false
+      listener ??= listen(port)
     },
     stop() {
       this.cut()
-      listener.stop(true)
     },
   }
 }
