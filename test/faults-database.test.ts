@@ -68,4 +68,23 @@ describe.skipIf(!usingPostgres())('database down or cut mid-request (PostgreSQL)
     expect(report.mismatches.count).toBe(0)
     expect(report.rows).toBe(responses.filter((r) => r.status === 201).length + 1)
   })
+
+  // KNOWN FAILURE: postgres.js keeps reconnecting to a server that accepts and drops connections,
+  // with no bound (connect_timeout only covers the TCP connect), so the request hangs. Remove
+  // `.failing` once requests to the database are bounded (a query or request deadline).
+  test.failing('database accepting then dropping connections: upload answers within 10 s', async () => {
+    proxy.cut('drop')
+    try {
+      // Several in a row: the first may meet a pooled connection that fails fast.
+      for (let i = 0; i < 3; i++) {
+        const answered = await Promise.race([
+          send().then((r) => r.status),
+          Bun.sleep(ANSWER_WITHIN_MS).then(() => 'hung'),
+        ])
+        expect(answered).toBe(503)
+      }
+    } finally {
+      proxy.restore()
+    }
+  }, 30_000)
 })

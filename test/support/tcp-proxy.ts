@@ -4,8 +4,11 @@ type Side = { peer?: Socket<Side>; pending: Uint8Array[]; closed: boolean }
 
 export type TcpProxy = {
   port: number
-  /** Closes every live connection and refuses (accepts, then closes) new ones. */
-  cut(): void
+  /**
+   * Closes every live connection. New ones are then refused by the OS (`refuse`), or accepted and
+   * closed at once (`drop`), as a TCP forwarder with a dead backend does (docker-proxy, a balancer).
+   */
+  cut(mode?: 'refuse' | 'drop'): void
   restore(): void
   stop(): void
 }
@@ -96,11 +99,12 @@ export function startTcpProxy(target: { hostname: string; port: number }): TcpPr
   const port = listener.port
   return {
     port,
-    cut() {
+    cut(mode = 'refuse') {
       refusing = true
-      // Stop listening too, so that new connections are refused by the OS (ECONNREFUSED).
-      listener?.stop(true)
-      listener = undefined
+      if (mode === 'refuse') {
+        listener?.stop(true)
+        listener = undefined
+      }
       for (const socket of [...live]) {
         socket.data.closed = true
         socket.end()
