@@ -70,6 +70,7 @@ describe('the API process under faults', () => {
   test('kill -9 under concurrent uploads, restart: no row without its object', async () => {
     const env = await apiEnv(cleanups)
     const api = await spawnApi(env)
+    cleanups.push(async () => void api.proc.kill('SIGKILL'))
     const uploads = Array.from({ length: 24 }, (_, i) =>
       upload(api.url, makePng(64, 64, { seed: 9000 + i }), { type: 'image/png' }).then(
         (r) => r.status,
@@ -86,6 +87,7 @@ describe('the API process under faults', () => {
 
     // The restarted API recovers its database and serves again.
     const again = await spawnApi(env)
+    cleanups.push(async () => void again.proc.kill('SIGKILL'))
     const res = await upload(again.url, makePng(64, 64, { seed: 9999 }), { type: 'image/png' })
     expect(res.status).toBe(201)
     again.proc.kill('SIGTERM')
@@ -102,6 +104,7 @@ describe('the API process under faults', () => {
   test('SIGTERM under load: in-flight uploads complete, new connections refused, exit 0', async () => {
     const env = await apiEnv(cleanups)
     const api = await spawnApi(env)
+    cleanups.push(async () => void api.proc.kill('SIGKILL'))
     const held = Array.from({ length: 6 }, (_, i) =>
       heldUpload(api.url, makePng(64, 64, { seed: 9500 + i })),
     )

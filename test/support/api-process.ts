@@ -44,7 +44,11 @@ export async function spawnApi(env: Record<string, string>, timeoutMs = 30_000) 
     listening,
     proc.exited.then((code) => Promise.reject(new Error(`API exited with ${code}`))),
     Bun.sleep(timeoutMs).then(() => Promise.reject(new Error('API did not start'))),
-  ])
+  ]).catch((err) => {
+    // Never leave a half-started API behind (it would outlive the test and its directory).
+    proc.kill('SIGKILL')
+    throw err
+  })
   return { proc, url, lines } satisfies ApiProcess
 }
 
