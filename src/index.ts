@@ -2,6 +2,7 @@ import { createApp } from './app'
 import { ConfigError, loadConfig } from './config'
 import { buildDependencies } from './dependencies'
 import { createLogger } from './http/logger'
+import { survivePoolErrors } from './http/process-guard'
 import { startServer } from './server'
 
 let config: ReturnType<typeof loadConfig>
@@ -14,6 +15,7 @@ try {
 }
 
 const logger = createLogger(config.logLevel)
+survivePoolErrors(logger)
 const deps = await buildDependencies(config, logger)
 const app = createApp(deps)
 

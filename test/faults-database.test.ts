@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { reconcile } from '../src/reconcile/reconcile'
-import { json, startTestApp, type TestApp, upload } from './support/app'
-import { usingPostgres } from './support/database'
+import { spawnApi } from './support/api-process'
+import { json, startTestApp, type TestApp, upload, WRITE_KEY } from './support/app'
+import { createTestDatabase, usingPostgres } from './support/database'
 import { makePng } from './support/images'
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy'
 
@@ -91,4 +95,50 @@ describe.skipIf(!usingPostgres())('database down or cut mid-request (PostgreSQL)
       proxy.restore()
     }
   }, 30_000)
+})
+
+describe.skipIf(!usingPostgres())('the API process through repeated database cuts', () => {
+  // KNOWN FAILURE: a refused reconnect escaping as an uncaught ECONNREFUSED is now survived
+  // (src/http/process-guard.ts), but postgres.js also throws "null is not an object (evaluating
+  // 'socket.write')" from nextWrite (connection.js:255) outside any request, which still ends the
+  // process. Remove `.failing` once that is fixed (postgres.js upgrade/patch, or Bun.sql).
+  test.failing('survives (a refused reconnect is not fatal) and serves again after each restore', async () => {
+    const database = await createTestDatabase()
+    const proxy = startTcpProxy({ hostname: '127.0.0.1', port: 5432 })
+    const dataDir = await mkdtemp(join(tmpdir(), 'imgapi-dbcuts-'))
+    const viaProxy = new URL(database.options.kind === 'postgres' ? database.options.url : '')
+    viaProxy.hostname = '127.0.0.1'
+    viaProxy.port = String(proxy.port)
+    const api = await spawnApi({
+      NODE_ENV: 'test',
+      DATA_DIR: dataDir,
+      API_KEYS: `tester:${WRITE_KEY}`,
+      DATABASE_URL: viaProxy.toString(),
+    })
+    try {
+      let seed = 8000
+      for (let round = 0; round < 15 && api.proc.exitCode === null; round++) {
+        const inFlight = Array.from({ length: 10 }, () =>
+          upload(api.url, makePng(16, 16, { seed: seed++ }), { type: 'image/png' }).then(
+            (r) => r.status,
+            () => 0,
+          ),
+        )
+        // Cut at a different moment each round, to land in different stages of the requests.
+        await Bun.sleep(5 + round * 3)
+        proxy.cut()
+        await Promise.all(inFlight)
+        proxy.restore()
+      }
+      expect(api.proc.exitCode).toBeNull()
+      const after = await upload(api.url, makePng(16, 16, { seed: seed++ }), { type: 'image/png' })
+      expect(after.status).toBe(201)
+    } finally {
+      api.proc.kill('SIGKILL')
+      await api.proc.exited
+      proxy.stop()
+      await database.drop()
+      await rm(dataDir, { recursive: true, force: true })
+    }
+  }, 120_000)
 })
