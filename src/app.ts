@@ -4,9 +4,11 @@ import type { ApiKeyRing } from './auth/key-ring'
 import type { Config } from './config'
 import type { Database } from './db/client'
 import { requireApiKey } from './http/auth'
-import { handleError, handleNotFound } from './http/errors'
+import { AuthFailures, authThrottle } from './http/auth-throttle'
+import { handleError } from './http/errors'
 import { healthRoutes } from './http/health'
 import type { Logger } from './http/logger'
+import { notFoundOrMethodNotAllowed } from './http/method-not-allowed'
 import { requestContext } from './http/request-context'
 import { createRouter } from './http/router'
 import { contentRoute } from './images/content-route'
@@ -27,6 +29,8 @@ export type AppDeps = {
   limits: Config['limits']
   /** Gemini analysis; absent when it is off. */
   analysis?: Analysis
+  /** Wrong-key throttle per client IP; absent: defaults (20 per 60 s). */
+  authFailures?: Config['authFailures']
 }
 
 /** The whole HTTP API for the given dependencies; no globals, so tests build as many as they like. */
@@ -42,6 +46,7 @@ export function createApp(deps: AppDeps) {
 
   const app = createRouter()
   app.use(requestContext(deps.logger))
+  app.use(authThrottle(new AuthFailures(deps.authFailures ?? { limit: 20, windowSeconds: 60 })))
   app.route('/', healthRoutes({ database: deps.database.ping, storage: () => storage.ping() }))
   app.route('/', uploadRoute({ images, links, keys, limits, analyzer }))
   app.route('/', imageRoutes({ images, links, keys }))
@@ -65,7 +70,7 @@ export function createApp(deps: AppDeps) {
   })
 
   app.onError(handleError)
-  app.notFound(handleNotFound)
+  app.notFound(notFoundOrMethodNotAllowed(() => app.routes))
   return app
 }
 

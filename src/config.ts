@@ -43,6 +43,10 @@ const envSchema = z.object({
   MAX_IMAGE_PIXELS: int(1).default(100_000_000),
 
   SHUTDOWN_TIMEOUT_MS: int(0).default(10_000),
+  // Bun closes a connection idle this long (a stalled or trickling client); 255 is Bun's maximum.
+  HTTP_IDLE_TIMEOUT_SECONDS: int(1, 255).default(30),
+  AUTH_FAILURE_LIMIT: int(1).default(20),
+  AUTH_FAILURE_WINDOW_SECONDS: int(1).default(60),
 
   GEMINI_API_KEY: optionalString,
   GEMINI_MODEL: z.string().default('gemini-2.5-flash'),
@@ -105,6 +109,9 @@ export type Config = {
   downloadUrlTtlSeconds: number
   limits: { maxUploadBytes: number; maxMetadataBytes: number; maxSide: number; maxPixels: number }
   shutdownTimeoutMs: number
+  httpIdleTimeoutSeconds: number
+  /** Wrong API keys one client IP may present per window before it is refused with 429. */
+  authFailures: { limit: number; windowSeconds: number }
   gemini?: {
     apiKey: string
     model: string
@@ -216,6 +223,8 @@ export function loadConfig(rawEnv: Env = process.env): Config {
       maxPixels: e.MAX_IMAGE_PIXELS,
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    httpIdleTimeoutSeconds: e.HTTP_IDLE_TIMEOUT_SECONDS,
+    authFailures: { limit: e.AUTH_FAILURE_LIMIT, windowSeconds: e.AUTH_FAILURE_WINDOW_SECONDS },
     gemini: e.GEMINI_API_KEY
       ? {
           apiKey: e.GEMINI_API_KEY,

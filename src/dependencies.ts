@@ -47,6 +47,7 @@ export async function buildDependencies(config: Config, logger: Logger): Promise
       logger,
       limits: config.limits,
       analysis: await buildAnalysis(config.gemini, database.db, storage, logger),
+      authFailures: config.authFailures,
     }
   } catch (err) {
     await database.close()

@@ -2,6 +2,7 @@ import { createApp } from './app'
 import { ConfigError, loadConfig } from './config'
 import { buildDependencies } from './dependencies'
 import { createLogger } from './http/logger'
+import { survivePoolErrors } from './http/process-guard'
 import { startServer } from './server'
 
 let config: ReturnType<typeof loadConfig>
@@ -14,10 +15,15 @@ try {
 }
 
 const logger = createLogger(config.logLevel)
+survivePoolErrors(logger)
 const deps = await buildDependencies(config, logger)
 const app = createApp(deps)
 
-const server = startServer(app, { hostname: config.host, port: config.port })
+const server = startServer(app, {
+  hostname: config.host,
+  port: config.port,
+  idleTimeoutSeconds: config.httpIdleTimeoutSeconds,
+})
 deps.analysis?.worker.start()
 logger.info('listening', {
   url: `http://${config.host}:${server.port}`,

@@ -1,7 +1,10 @@
 import type { App } from './app'
 
 /** Bun's HTTP server for the app, with the transport limits the API relies on. */
-export function startServer(app: App, options: { hostname: string; port: number }) {
+export function startServer(
+  app: App,
+  options: { hostname: string; port: number; idleTimeoutSeconds?: number },
+) {
   return Bun.serve({
     hostname: options.hostname,
     port: options.port,
@@ -10,6 +13,6 @@ export function startServer(app: App, options: { hostname: string; port: number 
     // answer a bare 413 before the app sees the request, so it is only a far-away backstop.
     maxRequestBodySize: 1024 * 1024 * 1024,
     // Seconds a connection may sit idle (a trickling or stalled client) before Bun closes it.
-    idleTimeout: 30,
+    idleTimeout: options.idleTimeoutSeconds ?? 30,
   })
 }

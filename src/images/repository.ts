@@ -90,7 +90,8 @@ export class ImageRepository {
     const [inserted] = await ex
       .insert(images)
       .values(row)
-      .onConflictDoNothing({ target: images.md5Hash })
+      // No arbiter: the s3_key index (derived from the MD5) can fire first under concurrency.
+      .onConflictDoNothing()
       .returning(imageColumns)
     return inserted
   }

@@ -1,5 +1,6 @@
+import type { Dirent } from 'node:fs'
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises'
-import { dirname, join, relative, resolve, sep } from 'node:path'
+import { dirname, join, resolve, sep } from 'node:path'
 import type { ByteRange, ObjectInfo, Storage } from './storage'
 
 const TMP_DIR = '.tmp'
@@ -60,20 +61,37 @@ export class LocalStorage implements Storage {
     await rm(this.#path(key), { force: true })
   }
 
+  /**
+   * Walks one directory at a time, so memory follows the widest directory, not the whole store.
+   * Entries sort as their full keys would (a directory as `name/`), so keys come out in the same
+   * lexicographic order S3 lists them in, which lets `reconcile` merge-join them with the table.
+   */
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
-    const start = join(this.#root, prefix.split('/').slice(0, -1).join('/'))
-    let entries: string[]
+    const base = prefix.split('/').slice(0, -1).join('/')
+    yield* this.#walk(base, prefix)
+  }
+
+  async *#walk(dir: string, prefix: string): AsyncIterable<ObjectInfo> {
+    let entries: Dirent[]
     try {
-      entries = await readdir(start, { recursive: true })
+      entries = await readdir(join(this.#root, dir), { withFileTypes: true })
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
       throw err
     }
-    for (const entry of entries.sort()) {
-      const key = relative(this.#root, join(start, entry)).split(sep).join('/')
-      if (!key.startsWith(prefix) || key.startsWith(TMP_DIR)) continue
-      const info = await this.stat(key).catch(() => null)
-      if (info && (await stat(join(this.#root, key))).isFile()) yield info
+    const named = entries
+      .map((e) => ({ entry: e, key: dir ? `${dir}/${e.name}` : e.name }))
+      .map((n) => ({ ...n, sortKey: n.entry.isDirectory() ? `${n.key}/` : n.key }))
+      .sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0))
+    for (const { entry, key, sortKey } of named) {
+      if (key === TMP_DIR) continue
+      if (entry.isDirectory()) {
+        // Only descend where keys under this directory can still match the prefix.
+        if (sortKey.startsWith(prefix) || prefix.startsWith(sortKey)) yield* this.#walk(key, prefix)
+      } else if (entry.isFile() && key.startsWith(prefix)) {
+        const info = await this.stat(key).catch(() => null)
+        if (info) yield info
+      }
     }
   }
 

@@ -33,6 +33,8 @@ export type TestAppOptions = {
   database?: TestDatabase
   /** An existing data directory (local objects) to share, left in place by stop(). */
   dataDir?: string
+  /** Rewrites the PostgreSQL URL the app gets (e.g. to go through a TCP proxy). */
+  databaseUrl?: (url: string) => string
 }
 
 /**
@@ -48,7 +50,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     DATA_DIR: dataDir,
     API_KEYS: `tester:${WRITE_KEY},reader:${READ_KEY}:ro`,
     LOG_LEVEL: 'info',
-    ...(database.options.kind === 'postgres' ? { DATABASE_URL: database.options.url } : {}),
+    ...(database.options.kind === 'postgres'
+      ? { DATABASE_URL: (options.databaseUrl ?? String)(database.options.url) }
+      : {}),
     ...(s3
       ? {
           S3_ENDPOINT: s3.endpoint,
@@ -70,7 +74,11 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   })
   const deps = await buildDependencies(config, logger)
   const app = createApp(deps)
-  const server = startServer(app, { hostname: '127.0.0.1', port: 0 })
+  const server = startServer(app, {
+    hostname: '127.0.0.1',
+    port: 0,
+    idleTimeoutSeconds: config.httpIdleTimeoutSeconds,
+  })
   deps.analysis?.worker.start()
   return {
     url: `http://127.0.0.1:${server.port}`,

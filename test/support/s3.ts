@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import S3rver from 's3rver'
+import { loadSortedS3rver } from './s3rver-sorted'
 
 export type TestS3 = {
   endpoint: string
@@ -17,6 +17,7 @@ export type TestS3 = {
 
 /** A real S3 endpoint (s3rver) on a free loopback port, with one empty bucket. */
 export async function startS3(bucket = 'images'): Promise<TestS3> {
+  const S3rver = loadSortedS3rver()
   const directory = await mkdtemp(join(tmpdir(), 's3rver-'))
   let port = 0
   const make = () =>

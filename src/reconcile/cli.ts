@@ -1,0 +1,50 @@
+import { ConfigError, loadConfig } from '../config'
+import { openDatabase } from '../db/client'
+import { migrate } from '../db/migrate'
+import { openStorage } from '../dependencies'
+import { parseArgs, USAGE, UsageError } from './args'
+import { reconcile } from './reconcile'
+import { formatSummary } from './summary'
+
+// Exit codes: 0 consistent, 1 problems found, 2 usage, configuration or runtime error.
+let args: ReturnType<typeof parseArgs>
+let config: ReturnType<typeof loadConfig>
+try {
+  if (process.argv.includes('--help')) {
+    console.log(USAGE)
+    process.exit(0)
+  }
+  args = parseArgs(process.argv.slice(2))
+  config = loadConfig()
+} catch (err) {
+  if (!(err instanceof UsageError || err instanceof ConfigError)) throw err
+  console.error(`${err instanceof UsageError ? 'usage' : 'configuration'} error: ${err.message}`)
+  if (err instanceof UsageError) console.error(USAGE)
+  process.exit(2)
+}
+
+const database = await openDatabase(config.database)
+try {
+  // Idempotent; only matters on a database the API has never started against.
+  await migrate(database.db)
+  const storage = await openStorage(config.storage)
+  const report = await reconcile({
+    db: database.db,
+    storage,
+    grace: args.grace,
+    apply: args.apply,
+    verify: args.verify,
+    progressEvery: args.progressEvery || Number.POSITIVE_INFINITY,
+    onProgress: args.progressEvery
+      ? (p) => console.error(`reconcile: ${p.objects} objects, ${p.rows} rows`)
+      : undefined,
+  })
+  console.log(args.json ? JSON.stringify(report) : formatSummary(report))
+  process.exitCode = report.ok ? 0 : 1
+} catch (err) {
+  // Could not finish (a store down, a listing out of order): no verdict, so not exit 1.
+  console.error(`reconcile failed: ${err instanceof Error ? err.message : String(err)}`)
+  process.exitCode = 2
+} finally {
+  await database.close()
+}

@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { ApiKeyRing } from '../src/auth/key-ring'
+import { AuthFailures } from '../src/http/auth-throttle'
+import { json, READ_KEY, startTestApp, type TestApp, WRITE_KEY } from './support/app'
+
+const LIMIT = 5
+
+describe('failed API keys per client', () => {
+  let t: TestApp
+  beforeAll(async () => {
+    t = await startTestApp({
+      env: { AUTH_FAILURE_LIMIT: String(LIMIT), AUTH_FAILURE_WINDOW_SECONDS: '3600' },
+    })
+  })
+  afterAll(() => t.stop())
+
+  const get = (key?: string) =>
+    fetch(`${t.url}/api/images/0190f0c4-0000-7000-8000-000000000000/content`, {
+      headers: key ? { 'X-API-Key': key } : {},
+    })
+
+  test('exactly LIMIT wrong keys are answered 401; then 429 with Retry-After, even for a valid key', async () => {
+    // A missing key is not a guess and does not count.
+    for (let i = 0; i < LIMIT + 2; i++) expect((await get()).status).toBe(401)
+    for (let i = 0; i < LIMIT; i++) {
+      const res = await get(`wrong-${i}`)
+      expect(res.status).toBe(401)
+      expect(await json(res)).toMatchObject({ error: 'Invalid API key' })
+    }
+    const blocked = await get('wrong-last')
+    expect(blocked.status).toBe(429)
+    expect(await json(blocked)).toMatchObject({ error: 'Too many failed attempts' })
+    const retryAfter = Number(blocked.headers.get('retry-after'))
+    expect(retryAfter).toBeGreaterThan(0)
+    expect(retryAfter).toBeLessThanOrEqual(3600)
+    // Blocked until the window ends, whatever key: a guesser cannot tell a right one.
+    expect((await get(READ_KEY)).status).toBe(429)
+    // Requests without a key (health, signed links) are not throttled.
+    expect((await fetch(`${t.url}/health`)).status).toBe(200)
+  })
+})
+
+describe('AuthFailures', () => {
+  test('the window ends, then the client may try again', () => {
+    let now = 0
+    const f = new AuthFailures({ limit: 2, windowSeconds: 10, now: () => now })
+    f.recordFailure('a')
+    expect(f.retryAfter('a')).toBe(0)
+    f.recordFailure('a')
+    expect(f.retryAfter('a')).toBe(10)
+    expect(f.retryAfter('b')).toBe(0)
+    now = 9_500
+    expect(f.retryAfter('a')).toBe(1)
+    now = 10_000
+    expect(f.retryAfter('a')).toBe(0)
+  })
+
+  test('memory stays bounded however many clients fail', () => {
+    const f = new AuthFailures({ limit: 1, windowSeconds: 60, maxClients: 100 })
+    for (let i = 0; i < 10_000; i++) f.recordFailure(`10.0.${i >> 8}.${i & 255}`)
+    expect(f.size).toBeLessThanOrEqual(100)
+    // The most recent offenders are the ones kept.
+    expect(f.retryAfter('10.0.39.15')).toBeGreaterThan(0)
+  })
+})
+
+describe('ApiKeyRing comparison', () => {
+  // Timing is not measured (too noisy on shared CI); the structure that makes it constant is:
+  // every presented key, whatever its length, becomes a 32-byte SHA-256 digest, and every stored
+  // key is compared with timingSafeEqual, which throws on unequal lengths, so a mismatch there
+  // would surface here as an exception rather than as a timing difference.
+  test('keys of any length, including empty and very long, verify without error', () => {
+    const ring = new ApiKeyRing([
+      { name: 'w', key: WRITE_KEY, readOnly: false },
+      { name: 'r', key: READ_KEY, readOnly: true },
+    ])
+    for (const wrong of ['', 'x', WRITE_KEY.slice(0, -1), `${WRITE_KEY}x`, 'k'.repeat(100_000)]) {
+      expect(ring.verify(wrong)).toBeUndefined()
+    }
+    expect(ring.verify(WRITE_KEY)).toEqual({ name: 'w', readOnly: false })
+    expect(ring.verify(READ_KEY)).toEqual({ name: 'r', readOnly: true })
+  })
+
+  test('the comparison is over fixed-length digests, against every key with no early exit', async () => {
+    const source = await Bun.file(new URL('../src/auth/key-ring.ts', import.meta.url)).text()
+    expect(source).toContain("new Bun.CryptoHasher('sha256')")
+    expect(source).toContain('timingSafeEqual(entry.digest, candidate)')
+    const verify = source.slice(source.indexOf('verify(presented'))
+    const loop = verify.slice(0, verify.indexOf('return found'))
+    // No return or break inside the loop: all keys are compared every time.
+    expect(loop).not.toMatch(/\breturn\b|\bbreak\b/)
+  })
+})

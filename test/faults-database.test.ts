@@ -1,0 +1,144 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { reconcile } from '../src/reconcile/reconcile'
+import { spawnApi } from './support/api-process'
+import { json, startTestApp, type TestApp, upload, WRITE_KEY } from './support/app'
+import { createTestDatabase, usingPostgres } from './support/database'
+import { makePng } from './support/images'
+import { startTcpProxy, type TcpProxy } from './support/tcp-proxy'
+
+const ANSWER_WITHIN_MS = 10_000
+
+// PGlite runs in-process and cannot be cut off; this needs TEST_DATABASE_URL (PostgreSQL).
+describe.skipIf(!usingPostgres())('database down or cut mid-request (PostgreSQL)', () => {
+  let t: TestApp
+  let proxy: TcpProxy
+  let seed = 7000
+  const send = () =>
+    upload(t.url, makePng(24, 24, { seed: seed++ }), { filename: 'p.png', type: 'image/png' })
+
+  beforeAll(async () => {
+    const target = new URL(process.env.TEST_DATABASE_URL ?? '')
+    proxy = startTcpProxy({ hostname: target.hostname, port: Number(target.port || 5432) })
+    t = await startTestApp({
+      databaseUrl: (url) => {
+        const viaProxy = new URL(url)
+        viaProxy.hostname = '127.0.0.1'
+        viaProxy.port = String(proxy.port)
+        return viaProxy.toString()
+      },
+    })
+  })
+  afterAll(async () => {
+    proxy.restore()
+    await t.stop()
+    proxy.stop()
+  })
+
+  test('cut during uploads: each answers 201 or 503 JSON, none hangs; all recover after restore', async () => {
+    const started = performance.now()
+    const inFlight = Array.from({ length: 16 }, send)
+    // Let some uploads reach the database before the cut; the rest meet a refused connection.
+    await Bun.sleep(50)
+    proxy.cut()
+    const responses = await Promise.all(inFlight)
+    expect(performance.now() - started).toBeLessThan(ANSWER_WITHIN_MS)
+    for (const res of responses) {
+      expect([201, 503]).toContain(res.status)
+      if (res.status === 503)
+        expect(await json(res)).toMatchObject({ error: 'Service unavailable' })
+    }
+
+    const whileDown = await send()
+    expect(whileDown.status).toBe(503)
+    expect((await fetch(`${t.url}/health`)).status).toBe(503)
+
+    proxy.restore()
+    const after = await send()
+    expect(after.status).toBe(201)
+    expect((await fetch(`${t.url}/health`)).status).toBe(200)
+
+    // Every committed row has its object: the cut can leave orphans, never the reverse.
+    const report = await reconcile({
+      db: t.deps.database.db,
+      storage: t.deps.storage,
+      grace: 0,
+      apply: false,
+      verify: true,
+    })
+    expect(report.missing.count).toBe(0)
+    expect(report.mismatches.count).toBe(0)
+    expect(report.rows).toBe(responses.filter((r) => r.status === 201).length + 1)
+  })
+
+  // KNOWN FAILURE: postgres.js keeps reconnecting to a server that accepts and drops connections,
+  // with no bound (connect_timeout only covers the TCP connect), so the request hangs. Remove
+  // `.failing` once requests to the database are bounded (a query or request deadline).
+  test.failing('database accepting then dropping connections: upload answers within 10 s', async () => {
+    proxy.cut('drop')
+    try {
+      // Several in a row: the first may meet a pooled connection that fails fast.
+      for (let i = 0; i < 3; i++) {
+        const answered = await Promise.race([
+          // The losing, still-pending request fails at teardown; not an error of this test.
+          send().then(
+            (r) => r.status,
+            () => 'reset',
+          ),
+          Bun.sleep(ANSWER_WITHIN_MS).then(() => 'hung'),
+        ])
+        expect(answered).toBe(503)
+      }
+    } finally {
+      proxy.restore()
+    }
+  }, 30_000)
+})
+
+describe.skipIf(!usingPostgres())('the API process through repeated database cuts', () => {
+  // KNOWN FAILURE: a refused reconnect escaping as an uncaught ECONNREFUSED is now survived
+  // (src/http/process-guard.ts), but postgres.js also throws "null is not an object (evaluating
+  // 'socket.write')" from nextWrite (connection.js:255) outside any request, which still ends the
+  // process. Remove `.failing` once that is fixed (postgres.js upgrade/patch, or Bun.sql).
+  test.failing('survives (a refused reconnect is not fatal) and serves again after each restore', async () => {
+    const database = await createTestDatabase()
+    const proxy = startTcpProxy({ hostname: '127.0.0.1', port: 5432 })
+    const dataDir = await mkdtemp(join(tmpdir(), 'imgapi-dbcuts-'))
+    const viaProxy = new URL(database.options.kind === 'postgres' ? database.options.url : '')
+    viaProxy.hostname = '127.0.0.1'
+    viaProxy.port = String(proxy.port)
+    const api = await spawnApi({
+      NODE_ENV: 'test',
+      DATA_DIR: dataDir,
+      API_KEYS: `tester:${WRITE_KEY}`,
+      DATABASE_URL: viaProxy.toString(),
+    })
+    try {
+      let seed = 8000
+      for (let round = 0; round < 15 && api.proc.exitCode === null; round++) {
+        const inFlight = Array.from({ length: 10 }, () =>
+          upload(api.url, makePng(16, 16, { seed: seed++ }), { type: 'image/png' }).then(
+            (r) => r.status,
+            () => 0,
+          ),
+        )
+        // Cut at a different moment each round, to land in different stages of the requests.
+        await Bun.sleep(5 + round * 3)
+        proxy.cut()
+        await Promise.all(inFlight)
+        proxy.restore()
+      }
+      expect(api.proc.exitCode).toBeNull()
+      const after = await upload(api.url, makePng(16, 16, { seed: seed++ }), { type: 'image/png' })
+      expect(after.status).toBe(201)
+    } finally {
+      api.proc.kill('SIGKILL')
+      await api.proc.exited
+      proxy.stop()
+      await database.drop()
+      await rm(dataDir, { recursive: true, force: true })
+    }
+  }, 120_000)
+})
