@@ -52,14 +52,34 @@ function filterConditions(filter: ImageFilter): SQL[] {
 
 /** Database access for `images`; no decisions here. */
 export class ImageRepository {
-  constructor(readonly db: Db) {}
+  // The hot lookups, built once: drizzle's query builder costs several times the round trip.
+  readonly #byMd5
+  readonly #byId
 
-  async findByMd5(md5: string, ex: Executor = this.db): Promise<ImageRow | undefined> {
+  constructor(readonly db: Db) {
+    this.#byMd5 = db
+      .select(imageColumns)
+      .from(images)
+      .where(eq(images.md5Hash, sql.placeholder('md5')))
+      .limit(1)
+      .prepare('image_by_md5')
+    this.#byId = db
+      .select(imageColumns)
+      .from(images)
+      .where(eq(images.id, sql.placeholder('id')))
+      .limit(1)
+      .prepare('image_by_id')
+  }
+
+  /** Outside a transaction (`ex` omitted) this runs the prepared statement. */
+  async findByMd5(md5: string, ex?: Executor): Promise<ImageRow | undefined> {
+    if (!ex) return (await this.#byMd5.execute({ md5 }))[0]
     const [row] = await ex.select(imageColumns).from(images).where(eq(images.md5Hash, md5)).limit(1)
     return row
   }
 
-  async findById(id: string, ex: Executor = this.db): Promise<ImageRow | undefined> {
+  async findById(id: string, ex?: Executor): Promise<ImageRow | undefined> {
+    if (!ex) return (await this.#byId.execute({ id }))[0]
     const [row] = await ex.select(imageColumns).from(images).where(eq(images.id, id)).limit(1)
     return row
   }
