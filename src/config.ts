@@ -41,6 +41,7 @@ const envSchema = z.object({
   MAX_METADATA_BYTES: int(1).default(64 * 1024),
   MAX_IMAGE_SIDE: int(1).default(16384),
   MAX_IMAGE_PIXELS: int(1).default(100_000_000),
+  UPLOAD_BUFFER_BYTES: int(1).default(64 * 1024 * 1024),
 
   SHUTDOWN_TIMEOUT_MS: int(0).default(10_000),
   // Bun closes a connection idle this long (a stalled or trickling client); 255 is Bun's maximum.
@@ -107,7 +108,13 @@ export type Config = {
   apiKeys: ApiKeySpec[]
   urlSigningSecret?: string
   downloadUrlTtlSeconds: number
-  limits: { maxUploadBytes: number; maxMetadataBytes: number; maxSide: number; maxPixels: number }
+  limits: {
+    maxUploadBytes: number
+    maxMetadataBytes: number
+    maxSide: number
+    maxPixels: number
+    uploadBufferBytes: number
+  }
   shutdownTimeoutMs: number
   httpIdleTimeoutSeconds: number
   /** Wrong API keys one client IP may present per window before it is refused with 429. */
@@ -221,6 +228,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
       maxMetadataBytes: e.MAX_METADATA_BYTES,
       maxSide: e.MAX_IMAGE_SIDE,
       maxPixels: e.MAX_IMAGE_PIXELS,
+      uploadBufferBytes: e.UPLOAD_BUFFER_BYTES,
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     httpIdleTimeoutSeconds: e.HTTP_IDLE_TIMEOUT_SECONDS,

@@ -2,6 +2,8 @@ import type { Context } from 'hono'
 import type { Analyzer } from '../analysis/analyzer'
 import type { ApiKeyRing } from '../auth/key-ring'
 import { requireApiKey } from '../http/auth'
+import { ByteBudget } from '../http/byte-budget'
+import type { AppEnv } from '../http/env'
 import { ApiError } from '../http/errors'
 import { errorResponses } from '../http/openapi-responses'
 import { apiKeySecurity, createRouter } from '../http/router'
@@ -17,7 +19,7 @@ export type UploadRouteDeps = {
   images: ImageService
   links: DownloadLinks
   keys: ApiKeyRing
-  limits: UploadLimits
+  limits: UploadLimits & { uploadBufferBytes: number }
   /** Present when Gemini analysis is on. */
   analyzer?: Analyzer
 }
@@ -79,24 +81,22 @@ export function uploadRoute(deps: UploadRouteDeps) {
     },
   })
 
+  // Each upload is held in memory a few times over (body, parsed part, bytes); bounding the bytes
+  // in flight bounds the process's memory under many concurrent large uploads.
+  const budget = new ByteBudget(limits.uploadBufferBytes)
+  const maxBody = limits.maxUploadBytes + limits.maxMetadataBytes
+
   app.post('/api/upload', requireApiKey(keys), async (c) => {
-    const form = await parseUploadForm(c.req.raw, limits)
-    const bytes = await form.file.bytes()
-    let outcome: Awaited<ReturnType<ImageService['upload']>>
+    const declared = Number(c.req.header('content-length') ?? maxBody)
+    const release = await budget.acquire(Number.isFinite(declared) ? declared : maxBody)
+    let stored: Awaited<ReturnType<typeof store>>
     try {
-      outcome = await images.upload({
-        bytes,
-        filename: sanitizeFilename(form.file.name),
-        title: form.title,
-        description: form.description,
-        tags: form.tags,
-        metadata: form.extra,
-        uploadedBy: c.var.principal?.name,
-      })
-    } catch (err) {
-      if (!(err instanceof ImageRejected)) throw err
-      throw new ApiError(rejectionStatus[err.kind], rejectionError[err.kind], err.message)
+      stored = await store(c)
+    } finally {
+      // Released before the analysis: a slow Gemini must not hold up other uploads.
+      release()
     }
+    const { outcome, bytes } = stored
     let { image } = outcome
     if (!outcome.created) {
       return c.json(
@@ -133,6 +133,26 @@ export function uploadRoute(deps: UploadRouteDeps) {
       201,
     )
   })
+
+  async function store(c: Context<AppEnv>) {
+    const form = await parseUploadForm(c.req.raw, limits)
+    const bytes = await form.file.bytes()
+    try {
+      const outcome = await images.upload({
+        bytes,
+        filename: sanitizeFilename(form.file.name),
+        title: form.title,
+        description: form.description,
+        tags: form.tags,
+        metadata: form.extra,
+        uploadedBy: c.var.principal?.name,
+      })
+      return { outcome, bytes }
+    } catch (err) {
+      if (!(err instanceof ImageRejected)) throw err
+      throw new ApiError(rejectionStatus[err.kind], rejectionError[err.kind], err.message)
+    }
+  }
 
   return app
 }

@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { ByteBudget } from '../src/http/byte-budget'
+import { json, startTestApp, type TestApp, upload } from './support/app'
+import { makeJpeg, withJpegComment } from './support/images'
+
+describe('ByteBudget', () => {
+  test('admits while the bytes fit, then in arrival order as bytes come back', async () => {
+    const budget = new ByteBudget(100)
+    const order: string[] = []
+    const a = await budget.acquire(60)
+    const b = await budget.acquire(40)
+    const c = budget.acquire(50).then((r) => (order.push('c'), r))
+    const d = budget.acquire(10).then((r) => (order.push('d'), r))
+    await Bun.sleep(5)
+    expect(order).toEqual([]) // nothing is free; d also queues behind c
+    a()
+    const releaseC = await c
+    const releaseD = await d
+    expect(order).toEqual(['c', 'd'])
+    b()
+    releaseC()
+    releaseD()
+    releaseD() // a second release gives nothing back twice
+    const all = await budget.acquire(100)
+    all()
+  })
+
+  test('a request larger than the whole budget waits for all of it, then proceeds', async () => {
+    const budget = new ByteBudget(10)
+    const small = await budget.acquire(3)
+    let admitted = false
+    const big = budget.acquire(1_000).then((r) => {
+      admitted = true
+      return r
+    })
+    await Bun.sleep(5)
+    expect(admitted).toBe(false)
+    small()
+    ;(await big)()
+    expect(admitted).toBe(true)
+  })
+})
+
+describe('uploads under a tiny UPLOAD_BUFFER_BYTES', () => {
+  let t: TestApp
+  beforeAll(async () => {
+    t = await startTestApp({ env: { UPLOAD_BUFFER_BYTES: '1' } })
+  })
+  afterAll(() => t?.stop())
+
+  test('are taken one at a time and all succeed', async () => {
+    const responses = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        upload(t.url, withJpegComment(makeJpeg(16, 16), `budget-${i}`)),
+      ),
+    )
+    expect(responses.map((r) => r.status)).toEqual(Array(12).fill(201))
+    const ids = await Promise.all(responses.map(async (r) => (await json(r)).data.id))
+    expect(new Set(ids).size).toBe(12)
+  })
+})
