@@ -9,8 +9,12 @@ describe('ByteBudget', () => {
     const order: string[] = []
     const a = await budget.acquire(60)
     const b = await budget.acquire(40)
-    const c = budget.acquire(50).then((r) => (order.push('c'), r))
-    const d = budget.acquire(10).then((r) => (order.push('d'), r))
+    const admitted = (name: string) => (release: () => void) => {
+      order.push(name)
+      return release
+    }
+    const c = budget.acquire(50).then(admitted('c'))
+    const d = budget.acquire(10).then(admitted('d'))
     await Bun.sleep(5)
     expect(order).toEqual([]) // nothing is free; d also queues behind c
     a()
