@@ -9,7 +9,7 @@ describe('ByteBudget', () => {
     const order: string[] = []
     const a = await budget.acquire(60)
     const b = await budget.acquire(40)
-    const admitted = (name: string) => (release: () => void) => {
+    const admitted = (name: string) => (release: (() => void) | null) => {
       order.push(name)
       return release
     }
@@ -17,16 +17,28 @@ describe('ByteBudget', () => {
     const d = budget.acquire(10).then(admitted('d'))
     await Bun.sleep(5)
     expect(order).toEqual([]) // nothing is free; d also queues behind c
-    a()
+    a?.()
     const releaseC = await c
     const releaseD = await d
     expect(order).toEqual(['c', 'd'])
-    b()
-    releaseC()
-    releaseD()
-    releaseD() // a second release gives nothing back twice
+    b?.()
+    releaseC?.()
+    releaseD?.()
+    releaseD?.() // a second release gives nothing back twice
     const all = await budget.acquire(100)
-    all()
+    all?.()
+  })
+
+  test('a wait that times out resolves null, gives its place up and lets the next one in', async () => {
+    const budget = new ByteBudget(10)
+    const held = await budget.acquire(8)
+    const big = budget.acquire(5, 20)
+    const small = budget.acquire(2)
+    expect(await big).toBeNull()
+    const releaseSmall = await small
+    expect(releaseSmall).toBeFunction()
+    held?.()
+    releaseSmall?.()
   })
 
   test('a request larger than the whole budget waits for all of it, then proceeds', async () => {
@@ -39,8 +51,8 @@ describe('ByteBudget', () => {
     })
     await Bun.sleep(5)
     expect(admitted).toBe(false)
-    small()
-    ;(await big)()
+    small?.()
+    ;(await big)?.()
     expect(admitted).toBe(true)
   })
 })

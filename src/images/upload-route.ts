@@ -31,6 +31,9 @@ const rejectionError = {
   dimensions: 'Image dimensions too large',
 } as const
 
+// Longest an upload waits for buffer room before a 503; slow senders must not queue others forever.
+const BUDGET_WAIT_MS = 10_000
+
 export const requestOrigin = (c: Context) => new URL(c.req.url).origin
 
 /** `POST /api/upload`, exactly as the old service's clients expect it. */
@@ -88,7 +91,14 @@ export function uploadRoute(deps: UploadRouteDeps) {
 
   app.post('/api/upload', requireApiKey(keys), async (c) => {
     const declared = Number(c.req.header('content-length') ?? maxBody)
-    const release = await budget.acquire(Number.isFinite(declared) ? declared : maxBody)
+    const release = await budget.acquire(
+      Number.isFinite(declared) ? declared : maxBody,
+      BUDGET_WAIT_MS,
+    )
+    if (!release) {
+      c.header('Retry-After', '5')
+      throw new ApiError(503, 'Server busy', 'Too many uploads in progress; retry shortly')
+    }
     let stored: Awaited<ReturnType<typeof store>>
     try {
       stored = await store(c)
