@@ -153,7 +153,7 @@ export const imagePatchSchema = z
       .optional()
       .openapi({
         description:
-          'Merged into the stored metadata (JSON merge patch): keys given replace, null removes',
+          'Merged into the stored metadata at the top level: keys given replace, null removes',
       }),
   })
   .refine(

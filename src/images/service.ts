@@ -26,7 +26,7 @@ export type ImagePage = { images: ImageRow[]; nextCursor: string | null }
 
 export class InvalidCursor extends Error {}
 
-/** RFC 7396 merge: keys given replace the stored ones, null removes them. */
+/** Top-level merge: each key given replaces the stored value whole, a null removes the key. */
 export function mergeMetadata(stored: Record<string, unknown>, patch: Record<string, unknown>) {
   const merged = { ...stored }
   for (const [key, value] of Object.entries(patch)) {
