@@ -84,7 +84,3 @@ export function handleError(err: Error, c: Context<AppEnv>) {
   })
   return c.json(errorBody('Internal server error', 'An unexpected error occurred'), 500)
 }
-
-export function handleNotFound(c: Context<AppEnv>) {
-  return c.json(errorBody('Not found', `No route for ${c.req.method} ${c.req.path}`), 404)
-}
