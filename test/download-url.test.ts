@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { json, startTestApp, type TestApp, upload } from './support/app'
 import { makePng } from './support/images'
-import { startS3, type TestS3 } from './support/s3'
+import { s3Env, startS3, type TestS3 } from './support/s3'
 
 describe('local store: HMAC-signed download URLs', () => {
   let t: TestApp
@@ -64,11 +64,8 @@ describe('S3: presigned download URLs', () => {
     const publicEndpoint = s3.endpoint.replace('127.0.0.1', 'localhost')
     t = await startTestApp({
       env: {
-        S3_ENDPOINT: s3.endpoint,
+        ...s3Env(s3),
         S3_PUBLIC_ENDPOINT: publicEndpoint,
-        S3_BUCKET: s3.bucket,
-        S3_ACCESS_KEY_ID: s3.accessKeyId,
-        S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
       },
     })
   })

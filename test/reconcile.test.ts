@@ -16,7 +16,7 @@ import { type ReconcileOptions, reconcile } from '../src/reconcile/reconcile'
 import { json, startTestApp, type TestApp, upload, WRITE_KEY } from './support/app'
 import { createTestDatabase } from './support/database'
 import { makePng, md5Hex } from './support/images'
-import { startS3 } from './support/s3'
+import { s3Env, startS3 } from './support/s3'
 
 const CLI = join(import.meta.dir, '..', 'src', 'reconcile', 'cli.ts')
 
@@ -237,14 +237,7 @@ describe.each(['local', 's3'] as const)('bun run reconcile as a process (%s stor
       LOG_LEVEL: 'silent',
       API_KEYS: `tester:${WRITE_KEY}`,
       ...(database.options.kind === 'postgres' ? { DATABASE_URL: database.options.url } : {}),
-      ...(s3
-        ? {
-            S3_ENDPOINT: s3.endpoint,
-            S3_BUCKET: s3.bucket,
-            S3_ACCESS_KEY_ID: s3.accessKeyId,
-            S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-          }
-        : {}),
+      ...(s3 ? s3Env(s3) : {}),
     }
     // PGlite on disk under DATA_DIR: closed again before the CLI opens the same directory.
     const deps = await buildDependencies(loadConfig(env), createLogger('silent'))

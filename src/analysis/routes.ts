@@ -8,7 +8,6 @@ import type { DownloadLinks } from '../images/download-links'
 import { presentImage } from '../images/present'
 import { imageEnvelopeSchema, imageIdParams, imageSchema } from '../images/schemas'
 import type { ImageService } from '../images/service'
-import { requestOrigin } from '../images/upload-route'
 import type { Analyzer } from './analyzer'
 
 export const MAX_PROMPT_LENGTH = 2000
@@ -92,7 +91,7 @@ export function analysisRoutes(deps: AnalysisRoutesDeps) {
     }
     const result = await analyzer.analyzeNow(id, prompt)
     if (!result) throw notFound('No image with this id')
-    const data = presentImage(result.image, deps.links.forImage(result.image, requestOrigin(c)))
+    const data = presentImage(result.image, deps.links.forImage(result.image, c.req.url))
     if (result.settled) return c.json({ data }, 200)
     return c.json(
       { message: 'Analysis did not finish in time; it continues in the background', data },

@@ -16,7 +16,8 @@ export class DownloadLinks {
     private readonly publicBaseUrl?: string,
   ) {}
 
-  forImage(image: Linkable, requestOrigin: string): string {
+  /** `requestUrl`: the URL of the request being answered; its origin is the base of local links. */
+  forImage(image: Linkable, requestUrl: string): string {
     const presigned = this.storage.presignDownload(image.s3Key, {
       expiresIn: this.ttlSeconds,
       contentType: image.mimetype,
@@ -24,7 +25,7 @@ export class DownloadLinks {
     })
     if (presigned) return presigned
     const expires = Math.floor(Date.now() / 1000) + this.ttlSeconds
-    const base = this.publicBaseUrl ?? requestOrigin
+    const base = this.publicBaseUrl ?? new URL(requestUrl).origin
     return `${base}/api/images/${image.id}/content?expires=${expires}&signature=${this.#sign(image.id, expires)}`
   }
 

@@ -15,7 +15,6 @@ import {
   md5Params,
 } from './schemas'
 import { type ImageService, InvalidCursor } from './service'
-import { requestOrigin } from './upload-route'
 
 export type ImageRoutesDeps = { images: ImageService; links: DownloadLinks; keys: ApiKeyRing }
 
@@ -48,7 +47,7 @@ export function imageRoutes(deps: ImageRoutesDeps) {
     app.openapi(byMd5(method), async (c) => {
       const image = await images.findByMd5(c.req.valid('param').md5)
       if (!image) throw notFound('No image with this MD5')
-      return c.json({ data: presentImage(image, links.forImage(image, requestOrigin(c))) }, 200)
+      return c.json({ data: presentImage(image, links.forImage(image, c.req.url)) }, 200)
     })
   }
 
@@ -74,10 +73,9 @@ export function imageRoutes(deps: ImageRoutesDeps) {
         }
         throw err
       }
-      const origin = requestOrigin(c)
       return c.json(
         {
-          data: page.images.map((image) => presentImage(image, links.forImage(image, origin))),
+          data: page.images.map((image) => presentImage(image, links.forImage(image, c.req.url))),
           next_cursor: page.nextCursor,
         },
         200,
@@ -100,7 +98,7 @@ export function imageRoutes(deps: ImageRoutesDeps) {
     async (c) => {
       const image = await images.findById(c.req.valid('param').id)
       if (!image) throw notFound('No image with this id')
-      return c.json({ data: presentImage(image, links.forImage(image, requestOrigin(c))) }, 200)
+      return c.json({ data: presentImage(image, links.forImage(image, c.req.url)) }, 200)
     },
   )
 
@@ -122,7 +120,7 @@ export function imageRoutes(deps: ImageRoutesDeps) {
     async (c) => {
       const image = await images.update(c.req.valid('param').id, c.req.valid('json'))
       if (!image) throw notFound('No image with this id')
-      return c.json({ data: presentImage(image, links.forImage(image, requestOrigin(c))) }, 200)
+      return c.json({ data: presentImage(image, links.forImage(image, c.req.url)) }, 200)
     },
   )
 

@@ -34,8 +34,6 @@ const rejectionError = {
 // Longest an upload waits for buffer room before a 503; slow senders must not queue others forever.
 const BUDGET_WAIT_MS = 10_000
 
-export const requestOrigin = (c: Context) => new URL(c.req.url).origin
-
 /** `POST /api/upload`, exactly as the old service's clients expect it. */
 export function uploadRoute(deps: UploadRouteDeps) {
   const { images, links, keys, limits, analyzer } = deps
@@ -138,7 +136,7 @@ export function uploadRoute(deps: UploadRouteDeps) {
     return c.json(
       {
         message: 'Image uploaded successfully',
-        data: presentImage(image, links.forImage(image, requestOrigin(c))),
+        data: presentImage(image, links.forImage(image, c.req.url)),
       },
       201,
     )

@@ -7,7 +7,7 @@ import { buildDependencies } from '../../src/dependencies'
 import { createLogger } from '../../src/http/logger'
 import { startServer } from '../../src/server'
 import { createTestDatabase, type TestDatabase } from './database'
-import { startS3, type TestS3 } from './s3'
+import { s3Env, startS3, type TestS3 } from './s3'
 
 export const WRITE_KEY = 'test-write-key-0123456789'
 export const READ_KEY = 'test-read-key-9876543210'
@@ -53,14 +53,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ...(database.options.kind === 'postgres'
       ? { DATABASE_URL: (options.databaseUrl ?? String)(database.options.url) }
       : {}),
-    ...(s3
-      ? {
-          S3_ENDPOINT: s3.endpoint,
-          S3_BUCKET: s3.bucket,
-          S3_ACCESS_KEY_ID: s3.accessKeyId,
-          S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-        }
-      : {}),
+    ...(s3 ? s3Env(s3) : {}),
     ...options.env,
   }
   const config = loadConfig(env)

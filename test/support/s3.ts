@@ -15,6 +15,14 @@ export type TestS3 = {
   resume(): Promise<void>
 }
 
+/** The API's environment for this endpoint and bucket. */
+export const s3Env = (s3: TestS3) => ({
+  S3_ENDPOINT: s3.endpoint,
+  S3_BUCKET: s3.bucket,
+  S3_ACCESS_KEY_ID: s3.accessKeyId,
+  S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+})
+
 /** A real S3 endpoint (s3rver) on a free loopback port, with one empty bucket. */
 export async function startS3(bucket = 'images'): Promise<TestS3> {
   const S3rver = loadSortedS3rver()
