@@ -7,6 +7,8 @@ ARG BUN_VERSION=1.4.5
 FROM oven/bun:${BUN_VERSION} AS install
 WORKDIR /app
 COPY package.json bun.lock ./
+# Fixes applied to dependencies at install (see README "Patched dependencies").
+COPY patches ./patches
 # --ignore-scripts: no dependency needs a lifecycle script at run time (protobufjs' is cosmetic).
 RUN bun install --frozen-lockfile --production --ignore-scripts \
   && mkdir -p /app/data

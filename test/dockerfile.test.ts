@@ -73,12 +73,30 @@ describe('Dockerfile', () => {
       'bun.lock',
       'drizzle',
       'package.json',
+      'patches',
       'src',
       'tsconfig.json',
     ])
     for (const source of sources) {
       expect(existsSync(join(ROOT, source))).toBe(true)
       expect(ignored(source)).toBe(false)
+    }
+  })
+
+  test('the install stage has every dependency patch package.json names, before `bun install`', async () => {
+    const pkg = await Bun.file(join(ROOT, 'package.json')).json()
+    const patches = Object.values(pkg.patchedDependencies ?? {}) as string[]
+    const install = instructions.findIndex(
+      (i) => i.keyword === 'RUN' && i.args.includes('bun install'),
+    )
+    const copied = instructions
+      .slice(0, install)
+      .filter((i) => i.keyword === 'COPY' && i.stage === instructions[install]?.stage)
+      .flatMap((i) => i.args.split(/\s+/).slice(0, -1))
+    expect(patches.length).toBeGreaterThan(0)
+    for (const patch of patches) {
+      expect(existsSync(join(ROOT, patch))).toBe(true)
+      expect(copied.some((source) => patch === source || patch.startsWith(`${source}/`))).toBe(true)
     }
   })
 })

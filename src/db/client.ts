@@ -25,6 +25,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       max: options.poolMax,
       connect_timeout: 5,
       idle_timeout: 60,
+      // A query waits out its connection's reconnect delay; postgres.js lets that grow to 20 s,
+      // which would hold requests long after the database is back. Jittered, capped at 1 s.
+      backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1) * (0.5 + Math.random() / 2),
       onnotice: () => {},
       // Statements are prepared per connection; a generic plan cannot see how common a searched
       // n-gram, tag or metadata value is and picks the wrong index for skewed data.
