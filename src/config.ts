@@ -41,7 +41,7 @@ const envSchema = z.object({
   MAX_METADATA_BYTES: int(1).default(64 * 1024),
   MAX_IMAGE_SIDE: int(1).default(16384),
   MAX_IMAGE_PIXELS: int(1).default(100_000_000),
-  UPLOAD_BUFFER_BYTES: int(1).default(64 * 1024 * 1024),
+  UPLOAD_BUFFER_BYTES: int(1).default(32 * 1024 * 1024),
 
   SHUTDOWN_TIMEOUT_MS: int(0).default(10_000),
   // Bun closes a connection idle this long (a stalled or trickling client); 255 is Bun's maximum.

@@ -136,6 +136,21 @@ describe.each(['local', 's3'] as const)('POST /api/upload (%s storage)', (storag
     expect(data.s3_key).toBe(`images/${md5Hex(bytes)}.png`)
   })
 
+  test('a non-ASCII name sent as filename* (RFC 8187, as urllib3 1.x does) is decoded', async () => {
+    const bytes = makePng(4, 4, { seed: 8 })
+    const head = `--b1\r\nContent-Disposition: form-data; name="image_file"; filename*=utf-8''%E9%9D%92%E3%81%84%E7%A9%BA.png\r\nContent-Type: image/png\r\n\r\n`
+    const tail = `\r\n--b1\r\nContent-Disposition: form-data; name="metadata"\r\n\r\n{"title":"t","description":"d"}\r\n--b1--\r\n`
+    const res = await fetch(`${t.url}/api/upload`, {
+      method: 'POST',
+      body: Buffer.concat([Buffer.from(head), bytes, Buffer.from(tail)]),
+      headers: { 'X-API-Key': WRITE_KEY, 'Content-Type': 'multipart/form-data; boundary=b1' },
+    })
+    expect(res.status).toBe(201)
+    const { data } = await json(res)
+    expect(data.original_filename).toBe('青い空.png')
+    expect(data.md5_hash).toBe(md5Hex(bytes))
+  })
+
   test('the API key never appears in the logs', async () => {
     await upload(t.url, makePng(4, 4, { seed: 7 }))
     await upload(t.url, makePng(4, 4, { seed: 7 }), { key: 'wrong-secret-key' })

@@ -1,11 +1,18 @@
 import { payloadTooLarge, readBodyLimited } from '../http/body'
 import { ApiError, badRequest } from '../http/errors'
+import {
+  MultipartError,
+  type MultipartPart,
+  multipartBoundary,
+  parseMultipart,
+} from '../http/multipart'
 import { type UploadMetadata, uploadMetadataSchema } from './schemas'
 
 export type UploadLimits = { maxUploadBytes: number; maxMetadataBytes: number }
 
 export type UploadForm = {
-  file: File
+  /** `bytes` is a view into the request body, not a copy. */
+  file: { name: string | undefined; bytes: Uint8Array }
   title: string
   description: string
   tags: string[]
@@ -15,8 +22,6 @@ export type UploadForm = {
 
 // Room for multipart boundaries and part headers on top of the file and metadata limits.
 const ENVELOPE_BYTES = 16 * 1024
-
-const utf8Length = (s: string) => Buffer.byteLength(s, 'utf8')
 
 // PostgreSQL's jsonb and JSON clients cope badly with pathological nesting; nobody needs more.
 const MAX_METADATA_DEPTH = 20
@@ -29,8 +34,8 @@ function nestingDepth(value: unknown, depth = 0): number {
 
 /** Parses and validates `POST /api/upload`'s multipart body, never buffering beyond the limits. */
 export async function parseUploadForm(request: Request, limits: UploadLimits): Promise<UploadForm> {
-  const contentType = request.headers.get('content-type') ?? ''
-  if (!/^multipart\/form-data\s*;.*boundary=/i.test(contentType)) {
+  const boundary = multipartBoundary(request.headers.get('content-type') ?? '')
+  if (boundary === undefined) {
     throw new ApiError(
       400,
       'No image file provided',
@@ -42,45 +47,55 @@ export async function parseUploadForm(request: Request, limits: UploadLimits): P
     limits.maxUploadBytes + limits.maxMetadataBytes + ENVELOPE_BYTES,
     'Request body',
   )
-  const form = await new Response(body, { headers: { 'content-type': contentType } })
-    .formData()
-    .catch(() => {
-      throw badRequest('The multipart body could not be parsed')
-    })
+  let parts: MultipartPart[]
+  try {
+    parts = parseMultipart(body, boundary)
+  } catch (err) {
+    if (!(err instanceof MultipartError)) throw err
+    throw badRequest(`The multipart body could not be parsed: ${err.message}`)
+  }
 
-  const files = form.getAll('image_file')
+  const files = parts.filter((p) => p.name === 'image_file')
   if (files.length === 0) {
     throw new ApiError(400, 'No image file provided', 'The "image_file" field is missing')
   }
   if (files.length > 1) throw badRequest('Send exactly one "image_file" part')
   const [file] = files
-  if (!(file instanceof File)) throw badRequest('"image_file" must be a file part')
-  if (file.size === 0) throw new ApiError(400, 'Empty file', 'The uploaded file is empty')
-  if (file.size > limits.maxUploadBytes) {
+  if (file?.filename === undefined) throw badRequest('"image_file" must be a file part')
+  if (file.body.byteLength === 0)
+    throw new ApiError(400, 'Empty file', 'The uploaded file is empty')
+  if (file.body.byteLength > limits.maxUploadBytes) {
     throw payloadTooLarge(`The file exceeds the limit of ${limits.maxUploadBytes} bytes`)
   }
 
-  const meta = parseMetadata(form, limits.maxMetadataBytes)
+  const meta = parseMetadata(parts, limits.maxMetadataBytes)
   const { title, description, tags, ...extra } = meta
-  return { file, title, description, tags: tags ?? [], extra }
+  return {
+    file: { name: file.filename || undefined, bytes: file.body },
+    title,
+    description,
+    tags: tags ?? [],
+    extra,
+  }
 }
 
-type Form = Awaited<ReturnType<Response['formData']>>
+const utf8 = new TextDecoder()
+const text = (part: MultipartPart) => utf8.decode(part.body)
 
-function parseMetadata(form: Form, maxBytes: number): UploadMetadata {
-  const fields = form.getAll('metadata')
+function parseMetadata(parts: MultipartPart[], maxBytes: number): UploadMetadata {
+  const fields = parts.filter((p) => p.name === 'metadata')
   if (fields.length > 1) throw badRequest('Send at most one "metadata" field')
   const [field] = fields
   let raw: unknown
   if (field === undefined) {
-    raw = formFieldsAsMetadata(form)
+    raw = formFieldsAsMetadata(parts)
   } else {
-    if (typeof field !== 'string') throw badRequest('"metadata" must be a text field')
-    if (utf8Length(field) > maxBytes) {
+    if (field.filename !== undefined) throw badRequest('"metadata" must be a text field')
+    if (field.body.byteLength > maxBytes) {
       throw payloadTooLarge(`"metadata" exceeds the limit of ${maxBytes} bytes`)
     }
     try {
-      raw = JSON.parse(field)
+      raw = JSON.parse(text(field))
     } catch {
       throw new ApiError(400, 'Invalid metadata JSON', '"metadata" is not valid JSON')
     }
@@ -111,10 +126,12 @@ function parseMetadata(form: Form, maxBytes: number): UploadMetadata {
 }
 
 // curl convenience: -F title=... -F description=... -F tags=a,b (or repeated) without JSON.
-function formFieldsAsMetadata(form: Form) {
+function formFieldsAsMetadata(parts: MultipartPart[]) {
   const out: Record<string, unknown> = {}
-  for (const [name, value] of form.entries()) {
-    if (name === 'image_file' || typeof value !== 'string') continue
+  for (const part of parts) {
+    if (part.name === 'image_file' || part.filename !== undefined) continue
+    const { name } = part
+    const value = text(part)
     if (name === 'tags') {
       const tags = value
         .split(',')

@@ -5,6 +5,7 @@ import { requireApiKey } from '../http/auth'
 import { ByteBudget } from '../http/byte-budget'
 import type { AppEnv } from '../http/env'
 import { ApiError } from '../http/errors'
+import { GarbagePacer } from '../http/garbage-pacer'
 import { errorResponses } from '../http/openapi-responses'
 import { apiKeySecurity, createRouter } from '../http/router'
 import { sanitizeFilename } from '../media/filename'
@@ -85,14 +86,13 @@ export function uploadRoute(deps: UploadRouteDeps) {
   // Each upload is held in memory a few times over (body, parsed part, bytes); bounding the bytes
   // in flight bounds the process's memory under many concurrent large uploads.
   const budget = new ByteBudget(limits.uploadBufferBytes)
+  const pacer = new GarbagePacer(limits.uploadBufferBytes)
   const maxBody = limits.maxUploadBytes + limits.maxMetadataBytes
 
   app.post('/api/upload', requireApiKey(keys), async (c) => {
     const declared = Number(c.req.header('content-length') ?? maxBody)
-    const release = await budget.acquire(
-      Number.isFinite(declared) ? declared : maxBody,
-      BUDGET_WAIT_MS,
-    )
+    const bodyBytes = Number.isFinite(declared) ? declared : maxBody
+    const release = await budget.acquire(bodyBytes, BUDGET_WAIT_MS)
     if (!release) {
       c.header('Retry-After', '5')
       throw new ApiError(503, 'Server busy', 'Too many uploads in progress; retry shortly')
@@ -103,6 +103,7 @@ export function uploadRoute(deps: UploadRouteDeps) {
     } finally {
       // Released before the analysis: a slow Gemini must not hold up other uploads.
       release()
+      pacer.released(bodyBytes)
     }
     const { outcome, bytes } = stored
     let { image } = outcome
@@ -144,7 +145,7 @@ export function uploadRoute(deps: UploadRouteDeps) {
 
   async function store(c: Context<AppEnv>) {
     const form = await parseUploadForm(c.req.raw, limits)
-    const bytes = await form.file.bytes()
+    const { bytes } = form.file
     try {
       const outcome = await images.upload({
         bytes,
