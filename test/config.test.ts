@@ -12,7 +12,7 @@ describe('loadConfig', () => {
       maxMetadataBytes: 64 * 1024,
       maxSide: 16384,
       maxPixels: 100_000_000,
-      uploadBufferBytes: 64 * 1024 * 1024,
+      uploadBufferBytes: 32 * 1024 * 1024,
     })
     expect(c.gemini).toBeUndefined()
   })
