@@ -13,6 +13,25 @@ import { startTcpProxy, type TcpProxy } from './support/tcp-proxy'
 
 const ANSWER_WITHIN_MS = 10_000
 
+/** Reconcile with re-hashing: `images` rows, each with its object and the right bytes. */
+async function expectEachStoredOnce(database: TestDatabase, dataDir: string, images: number) {
+  const db = await openDatabase(database.options)
+  try {
+    const report = await reconcile({
+      db: db.db,
+      storage: await new LocalStorage(join(dataDir, 'objects')).init(),
+      grace: 0,
+      apply: false,
+      verify: true,
+    })
+    expect(report.missing.count).toBe(0)
+    expect(report.mismatches.count).toBe(0)
+    expect(report.rows).toBe(images)
+  } finally {
+    await db.close()
+  }
+}
+
 // PGlite runs in-process and cannot be cut off; this needs TEST_DATABASE_URL (PostgreSQL). The API
 // runs as its own process, as in production: postgres.js can let a refused reconnect escape as an
 // uncaught error, which src/index.ts survives (src/http/process-guard.ts) and a test runner would not.
@@ -81,21 +100,7 @@ describe.skipIf(!usingPostgres())('database down or cut mid-request (PostgreSQL)
     for (const png of unanswered) expect([201, 409]).toContain((await sendImage(png)).status)
 
     // Every committed row has its object: the cut can leave orphans, never the reverse.
-    const db = await openDatabase(database.options)
-    try {
-      const report = await reconcile({
-        db: db.db,
-        storage: await new LocalStorage(join(dataDir, 'objects')).init(),
-        grace: 0,
-        apply: false,
-        verify: true,
-      })
-      expect(report.missing.count).toBe(0)
-      expect(report.mismatches.count).toBe(0)
-      expect(report.rows).toBe(images.length + 1)
-    } finally {
-      await db.close()
-    }
+    await expectEachStoredOnce(database, dataDir, images.length + 1)
   })
 
   // A server that accepts and drops connections (docker-proxy with a dead backend): the request
@@ -175,21 +180,7 @@ describe.skipIf(!usingPostgres())('the API process through repeated database cut
       // was cut; afterwards each image is stored exactly once.
       for (const png of unanswered) expect([201, 409]).toContain(await sendImage(png))
 
-      const db = await openDatabase(database.options)
-      try {
-        const report = await reconcile({
-          db: db.db,
-          storage: await new LocalStorage(join(dataDir, 'objects')).init(),
-          grace: 0,
-          apply: false,
-          verify: true,
-        })
-        expect(report.missing.count).toBe(0)
-        expect(report.mismatches.count).toBe(0)
-        expect(report.rows).toBe(sent)
-      } finally {
-        await db.close()
-      }
+      await expectEachStoredOnce(database, dataDir, sent)
     } finally {
       api.proc.kill('SIGKILL')
       await api.proc.exited
