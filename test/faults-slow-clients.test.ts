@@ -1,36 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { startTestApp, type TestApp, WRITE_KEY } from './support/app'
+import { openRawConnection } from './support/raw-http'
 
 const IDLE_SECONDS = 2
 // Generous "not hung" bound. Unfinished headers are cut by uWebSockets' own ~10 s header timeout,
 // not by idleTimeout (observed ~12 s with idleTimeout 2 s), hence far above IDLE_SECONDS.
 const CUT_WITHIN_MS = 30_000
-
-/** A raw connection that reports when the server closes it. */
-async function connect(url: string) {
-  const { hostname, port } = new URL(url)
-  let received = ''
-  let onClose: () => void = () => {}
-  const closed = new Promise<void>((resolve) => {
-    onClose = resolve
-  })
-  const socket = await Bun.connect({
-    hostname,
-    port: Number(port),
-    socket: {
-      data: (_, data) => {
-        received += new TextDecoder().decode(data)
-      },
-      close: () => onClose(),
-      error: () => onClose(),
-    },
-  })
-  let isClosed = false
-  void closed.then(() => {
-    isClosed = true
-  })
-  return { socket, closed, isClosed: () => isClosed, received: () => received }
-}
 
 describe('slow clients', () => {
   let t: TestApp
@@ -40,7 +15,7 @@ describe('slow clients', () => {
   afterAll(() => t.stop())
 
   test('headers never finished: the connection is cut, other requests are served meanwhile', async () => {
-    const slow = await connect(t.url)
+    const slow = await openRawConnection(t.url)
     slow.socket.write(`POST /api/upload HTTP/1.1\r\nHost: x\r\nX-API-Key: ${WRITE_KEY}\r\n`)
     const started = performance.now()
     expect((await fetch(`${t.url}/health`)).status).toBe(200)
@@ -50,7 +25,7 @@ describe('slow clients', () => {
   }, 60_000)
 
   test('a body trickled slower than the idle timeout is cut; other requests are served meanwhile', async () => {
-    const slow = await connect(t.url)
+    const slow = await openRawConnection(t.url)
     slow.socket.write(
       'POST /api/upload HTTP/1.1\r\nHost: x\r\n' +
         `X-API-Key: ${WRITE_KEY}\r\nContent-Type: multipart/form-data; boundary=b\r\n` +
@@ -73,7 +48,7 @@ describe('slow clients', () => {
   }, 60_000)
 
   test('many stalled connections at once do not block a normal request', async () => {
-    const stalled = await Promise.all(Array.from({ length: 50 }, () => connect(t.url)))
+    const stalled = await Promise.all(Array.from({ length: 50 }, () => openRawConnection(t.url)))
     for (const s of stalled) s.socket.write('GET /health HTTP/1.1\r\nHost: x\r\n')
     const res = await fetch(`${t.url}/health`)
     expect(res.status).toBe(200)

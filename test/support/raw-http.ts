@@ -1,13 +1,14 @@
-/**
- * Sends raw bytes over TCP and returns what the server answered (until it closes the connection
- * or `waitMs` passes): for requests `fetch` will not send, such as a lying Content-Length.
- */
-export async function rawRequest(url: string, payload: string | Uint8Array, waitMs = 2000) {
+/** A raw TCP connection to `url`'s host: what the server sent, and when it closed the connection. */
+export async function openRawConnection(url: string) {
   const { hostname, port } = new URL(url)
   const chunks: Uint8Array[] = []
-  let done: () => void = () => {}
+  let isClosed = false
+  let onClose: () => void = () => {}
   const closed = new Promise<void>((resolve) => {
-    done = resolve
+    onClose = () => {
+      isClosed = true
+      resolve()
+    }
   })
   const socket = await Bun.connect({
     hostname,
@@ -16,14 +17,28 @@ export async function rawRequest(url: string, payload: string | Uint8Array, wait
       data: (_, data) => {
         chunks.push(new Uint8Array(data))
       },
-      close: () => done(),
-      error: () => done(),
+      close: () => onClose(),
+      error: () => onClose(),
     },
   })
-  socket.write(payload)
-  await Promise.race([closed, Bun.sleep(waitMs)])
-  socket.end()
-  const text = Buffer.concat(chunks).toString('utf8')
+  return {
+    socket,
+    closed,
+    isClosed: () => isClosed,
+    received: () => Buffer.concat(chunks).toString('utf8'),
+  }
+}
+
+/**
+ * Sends raw bytes over TCP and returns what the server answered (until it closes the connection
+ * or `waitMs` passes): for requests `fetch` will not send, such as a lying Content-Length.
+ */
+export async function rawRequest(url: string, payload: string | Uint8Array, waitMs = 2000) {
+  const connection = await openRawConnection(url)
+  connection.socket.write(payload)
+  await Promise.race([connection.closed, Bun.sleep(waitMs)])
+  connection.socket.end()
+  const text = connection.received()
   const [head = '', body = ''] = text.split('\r\n\r\n', 2)
   const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0)
   return { status, head, body, text }
