@@ -158,21 +158,15 @@ describe('src/healthcheck.ts (the container probe)', () => {
           : new Response('not found', { status: 404 }),
     })
 
-  test('exits 0 when /health answers 200', async () => {
-    const healthy = serveHealth(200)
+  test.each([
+    [0, 200],
+    [1, 503],
+  ])('exits %i when /health answers %i', async (exitCode, status) => {
+    const server = serveHealth(status)
     try {
-      expect(await probe(healthy.port as number)).toBe(0)
+      expect(await probe(server.port as number)).toBe(exitCode)
     } finally {
-      await healthy.stop(true)
-    }
-  })
-
-  test('exits 1 when /health answers 503', async () => {
-    const unhealthy = serveHealth(503)
-    try {
-      expect(await probe(unhealthy.port as number)).toBe(1)
-    } finally {
-      await unhealthy.stop(true)
+      await server.stop(true)
     }
   })
 
