@@ -12,7 +12,7 @@ export type UploadLimits = { maxUploadBytes: number; maxMetadataBytes: number }
 
 export type UploadForm = {
   /** `bytes` is a view into the request body, not a copy. */
-  file: { name: string | undefined; bytes: Uint8Array }
+  file: { name: string; bytes: Uint8Array }
   title: string
   description: string
   tags: string[]
@@ -71,7 +71,7 @@ export async function parseUploadForm(request: Request, limits: UploadLimits): P
   const meta = parseMetadata(parts, limits.maxMetadataBytes)
   const { title, description, tags, ...extra } = meta
   return {
-    file: { name: file.filename || undefined, bytes: file.body },
+    file: { name: file.filename, bytes: file.body },
     title,
     description,
     tags: tags ?? [],
