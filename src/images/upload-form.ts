@@ -23,6 +23,10 @@ export type UploadForm = {
 // Room for multipart boundaries and part headers on top of the file and metadata limits.
 const ENVELOPE_BYTES = 16 * 1024
 
+/** The most an upload's body may be: what `parseUploadForm` buffers at most. */
+export const uploadBodyLimit = (limits: UploadLimits) =>
+  limits.maxUploadBytes + limits.maxMetadataBytes + ENVELOPE_BYTES
+
 // PostgreSQL's jsonb and JSON clients cope badly with pathological nesting; nobody needs more.
 const MAX_METADATA_DEPTH = 20
 function nestingDepth(value: unknown, depth = 0): number {
@@ -42,11 +46,7 @@ export async function parseUploadForm(request: Request, limits: UploadLimits): P
       'Send multipart/form-data with the image in the "image_file" field',
     )
   }
-  const body = await readBodyLimited(
-    request,
-    limits.maxUploadBytes + limits.maxMetadataBytes + ENVELOPE_BYTES,
-    'Request body',
-  )
+  const body = await readBodyLimited(request, uploadBodyLimit(limits), 'Request body')
   let parts: MultipartPart[]
   try {
     parts = parseMultipart(body, boundary)

@@ -14,7 +14,7 @@ import { ImageRejected } from './errors'
 import { presentImage } from './present'
 import { duplicateSchema, uploadCreatedSchema } from './schemas'
 import type { ImageService } from './service'
-import { parseUploadForm, type UploadLimits } from './upload-form'
+import { parseUploadForm, type UploadLimits, uploadBodyLimit } from './upload-form'
 
 export type UploadRouteDeps = {
   images: ImageService
@@ -87,7 +87,7 @@ export function uploadRoute(deps: UploadRouteDeps) {
   // in flight bounds the process's memory under many concurrent large uploads.
   const budget = new ByteBudget(limits.uploadBufferBytes)
   const pacer = new GarbagePacer(limits.uploadBufferBytes)
-  const maxBody = limits.maxUploadBytes + limits.maxMetadataBytes
+  const maxBody = uploadBodyLimit(limits)
 
   app.post('/api/upload', requireApiKey(keys), async (c) => {
     const declared = Number(c.req.header('content-length') ?? maxBody)
