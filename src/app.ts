@@ -29,8 +29,8 @@ export type AppDeps = {
   limits: Config['limits']
   /** Gemini analysis; absent when it is off. */
   analysis?: Analysis
-  /** Wrong-key throttle per client IP; absent: defaults (20 per 60 s). */
-  authFailures?: Config['authFailures']
+  /** Wrong-key throttle per client IP. */
+  authFailures: Config['authFailures']
 }
 
 /** The whole HTTP API for the given dependencies; no globals, so tests build as many as they like. */
@@ -46,7 +46,7 @@ export function createApp(deps: AppDeps) {
 
   const app = createRouter()
   app.use(requestContext(deps.logger))
-  app.use(authThrottle(new AuthFailures(deps.authFailures ?? { limit: 20, windowSeconds: 60 })))
+  app.use(authThrottle(new AuthFailures(deps.authFailures)))
   app.route('/', healthRoutes({ database: deps.database.ping, storage: () => storage.ping() }))
   app.route('/', uploadRoute({ images, links, keys, limits, analyzer }))
   app.route('/', imageRoutes({ images, links, keys }))

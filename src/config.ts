@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import type { DatabaseOptions } from './db/client'
 
 // Every variable the service reads. Legacy names of the old Flask service are folded into the new
 // ones in `resolveLegacy`, so its `.env` keeps working unchanged.
@@ -8,11 +9,7 @@ const optionalString = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()))
-const url = z
-  .string()
-  .optional()
-  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()))
-  .pipe(z.url().optional())
+const url = optionalString.pipe(z.url().optional())
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -93,7 +90,7 @@ export type Config = {
   dataDir: string
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent'
   publicBaseUrl?: string
-  database: { kind: 'postgres'; url: string; poolMax: number } | { kind: 'pglite'; dir: string }
+  database: DatabaseOptions
   storage:
     | {
         kind: 's3'

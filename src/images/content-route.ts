@@ -3,7 +3,7 @@ import { createMiddleware } from 'hono/factory'
 import type { ApiKeyRing } from '../auth/key-ring'
 import { requireApiKey } from '../http/auth'
 import type { AppEnv } from '../http/env'
-import { ApiError, badRequest, notFound } from '../http/errors'
+import { ApiError, badRequest, errorBody, notFound } from '../http/errors'
 import { errorResponses } from '../http/openapi-responses'
 import { parseRange } from '../http/range'
 import { apiKeySecurity, createRouter } from '../http/router'
@@ -91,11 +91,9 @@ export function contentRoute(deps: ContentRouteDeps) {
     const size = image.filesize
     const range = parseRange(c.req.header('range'), size)
     if (range === 'unsatisfiable') {
-      return c.json(
-        { error: 'Range not satisfiable', message: `The image is ${size} bytes long` },
-        416,
-        { 'Content-Range': `bytes */${size}` },
-      )
+      return c.json(errorBody('Range not satisfiable', `The image is ${size} bytes long`), 416, {
+        'Content-Range': `bytes */${size}`,
+      })
     }
     const status = range ? 206 : 200
     headers['Content-Length'] = String(range ? range.end - range.start + 1 : size)

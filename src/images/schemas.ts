@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { ANALYSIS_STATUSES } from '../db/schema'
 
 // PostgreSQL text and jsonb cannot hold U+0000: refuse it up front rather than fail on insert.
 const NUL_MESSAGE = 'must not contain NUL (U+0000) characters'
@@ -49,7 +50,7 @@ export const imageSchema = z
     tags: z.array(z.string()),
     metadata: z.record(z.string(), z.unknown()),
     gemini_analysis: z.string().nullable(),
-    analysis_status: z.enum(['none', 'pending', 'done', 'failed', 'skipped']),
+    analysis_status: z.enum(ANALYSIS_STATUSES),
     analysis_model: z.string().nullable(),
     analysis_prompt_hash: z.string().nullable(),
     analysis_attempts: z.number().int(),
