@@ -76,23 +76,21 @@ export class Analyzer {
    */
   async analyzeNow(id: string, prompt?: string): Promise<AnalysisResult | undefined> {
     const claimed = await this.repo.claimRestart(id, this.leaseMs)
-    if (!claimed) return undefined
-    const bytes = await this.readBytes(claimed)
-    if (bytes instanceof Error) return this.record(claimed, this.storageOutcome(bytes))
-    return this.attempt(claimed, bytes, prompt)
+    return claimed && this.attemptStored(claimed, prompt)
   }
 
   /** Claims and analyses due rows (the worker's tick); returns how many were claimed. */
   async processDue(limit: number): Promise<number> {
     const claimed = await this.repo.claimDue(limit, this.leaseMs)
-    await Promise.all(
-      claimed.map(async (row) => {
-        const bytes = await this.readBytes(row)
-        if (bytes instanceof Error) await this.record(row, this.storageOutcome(bytes))
-        else await this.attempt(row, bytes)
-      }),
-    )
+    await Promise.all(claimed.map((row) => this.attemptStored(row)))
     return claimed.length
+  }
+
+  /** An attempt with the bytes read from storage; a missing or unreadable object is recorded. */
+  private async attemptStored(claimed: ImageRow, prompt?: string) {
+    const bytes = await this.readBytes(claimed)
+    if (bytes instanceof Error) return this.record(claimed, this.storageOutcome(bytes))
+    return this.attempt(claimed, bytes, prompt)
   }
 
   private async attempt(claimed: ImageRow, bytes: Uint8Array, prompt = this.options.prompt) {
