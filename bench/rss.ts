@@ -38,5 +38,3 @@ export class RssSampler {
     return Math.max(this.#peak, statusField(this.pid, 'VmHWM'))
   }
 }
-
-export const currentRss = (pid: number) => statusField(pid, 'VmRSS')

@@ -2,6 +2,7 @@ import type { Config } from '../src/config'
 import { openDatabase } from '../src/db/client'
 import { images } from '../src/db/schema'
 import { openStorage } from '../src/dependencies'
+import { hashStream } from '../src/reconcile/hash'
 import type { Storage } from '../src/storage/storage'
 
 export type InvariantReport = {
@@ -18,13 +19,9 @@ export type InvariantReport = {
 const PREFIX = 'images/'
 const EXAMPLES_MAX = 5
 
-/** Streams the object through MD5 so a 5 MB object never sits in memory whole. */
 async function objectMd5(storage: Storage, key: string): Promise<string | null> {
   const stream = await storage.read(key)
-  if (!stream) return null
-  const hasher = new Bun.CryptoHasher('md5')
-  for await (const chunk of stream) hasher.update(chunk)
-  return hasher.digest('hex')
+  return stream && hashStream(stream)
 }
 
 /** SPEC §3 against the stopped API's database and storage: rows and objects match one to one. */

@@ -111,5 +111,3 @@ export class GeminiClient implements ImageDescriber {
     return { kind: 'retryable', error: safe(`Gemini request failed: ${message}`) }
   }
 }
-
-/** No client when GEMINI_API_KEY is unset: the feature is off. */

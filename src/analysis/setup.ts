@@ -3,7 +3,6 @@ import type { Db } from '../db/client'
 import type { Logger } from '../http/logger'
 import type { Storage } from '../storage/storage'
 import { Analyzer } from './analyzer'
-import type { ImageDescriber } from './gemini-client'
 import { AnalysisRepository } from './repository'
 import { AnalysisWorker } from './worker'
 
@@ -15,11 +14,10 @@ export async function buildAnalysis(
   db: Db,
   storage: Storage,
   logger: Logger,
-  given?: ImageDescriber,
 ): Promise<Analysis | undefined> {
   if (!config) return undefined
   // The SDK is loaded only when the feature is on: it is a large share of start-up otherwise.
-  const describer = given ?? new (await import('./gemini-client')).GeminiClient(config)
+  const describer = new (await import('./gemini-client')).GeminiClient(config)
   const analyzer = new Analyzer(describer, new AnalysisRepository(db), storage, {
     prompt: config.prompt,
     timeoutMs: config.timeoutMs,

@@ -169,7 +169,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
       })
       return
     }
-    const { md5 } = await hashStream(stream)
+    const md5 = await hashStream(stream)
     if (md5 !== row.md5Hash) {
       listed(report.mismatches, {
         id: row.id,
