@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import type { ApiKeyRing } from '../auth/key-ring'
 import { requireApiKey } from '../http/auth'
 import { ApiError, notFound } from '../http/errors'
-import { errorResponses, errorSchema } from '../http/openapi-responses'
+import { errorResponse, errorResponses } from '../http/openapi-responses'
 import { apiKeySecurity, createRouter } from '../http/router'
 import type { DownloadLinks } from '../images/download-links'
 import { presentImage } from '../images/present'
@@ -33,11 +33,6 @@ const analyzeBodySchema = z
   .strict()
   .openapi('AnalyzeRequest')
 
-const error = (description: string) => ({
-  description,
-  content: { 'application/json': { schema: errorSchema } },
-})
-
 const analyzeRoute = createRoute({
   method: 'post',
   path: '/api/images/{id}/analyze',
@@ -64,8 +59,8 @@ const analyzeRoute = createRoute({
       },
     },
     ...errorResponses(400, 401, 403, 404, 503),
-    409: error('Analysis is disabled (GEMINI_API_KEY is not set)'),
-    422: error('Gemini does not take this image format (GIF, BMP)'),
+    409: errorResponse('Analysis is disabled (GEMINI_API_KEY is not set)'),
+    422: errorResponse('Gemini does not take this image format (GIF, BMP)'),
   },
 })
 

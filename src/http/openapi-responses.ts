@@ -19,15 +19,13 @@ const descriptions = {
 
 type ErrorStatus = keyof typeof descriptions
 
+/** The OpenAPI entry of one JSON error body. */
+export const errorResponse = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: errorSchema } },
+})
+
 /** OpenAPI entries for the JSON error bodies a route can answer with. */
 export function errorResponses(...statuses: ErrorStatus[]) {
-  return Object.fromEntries(
-    statuses.map((status) => [
-      status,
-      {
-        description: descriptions[status],
-        content: { 'application/json': { schema: errorSchema } },
-      },
-    ]),
-  )
+  return Object.fromEntries(statuses.map((status) => [status, errorResponse(descriptions[status])]))
 }
