@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import postgres from 'postgres'
 import type { DatabaseOptions } from '../src/db/client'
-import type { S3StorageOptions } from '../src/storage/s3'
+import type { StorageOptions } from '../src/dependencies'
 
 export type BackendKind = 'embedded' | 'real'
 
@@ -15,7 +15,7 @@ export type Backend = {
   apiDatabase: DatabaseOptions
   /** Where the floor writes: the API's database and bucket for `real`, twins of them otherwise. */
   floorDatabase: DatabaseOptions
-  floorStorage: { kind: 'local'; dir: string } | ({ kind: 's3' } & S3StorageOptions)
+  floorStorage: StorageOptions
   teardown(): Promise<void>
 }
 

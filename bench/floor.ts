@@ -1,9 +1,8 @@
 import { type Database, openDatabase } from '../src/db/client'
 import { migrate } from '../src/db/migrate'
+import { openStorage } from '../src/dependencies'
 import { ImageRepository } from '../src/images/repository'
 import { objectKeyFor } from '../src/images/service'
-import { LocalStorage } from '../src/storage/local'
-import { S3Storage } from '../src/storage/s3'
 import type { Storage } from '../src/storage/storage'
 import type { Backend } from './backend'
 import { SPECS } from './images'
@@ -23,8 +22,7 @@ export class Floor {
   static async open(backend: Backend) {
     const database = await openDatabase(backend.floorDatabase)
     await migrate(database.db)
-    const s = backend.floorStorage
-    const storage = s.kind === 's3' ? new S3Storage(s) : await new LocalStorage(s.dir).init()
+    const storage = await openStorage(backend.floorStorage)
     return new Floor(database, storage, new ImageRepository(database.db))
   }
 

@@ -56,7 +56,7 @@ function request(ctx: SoakContext, method: string, path: string, body?: unknown)
 function upload(
   ctx: SoakContext,
   op: Op,
-  size: SoakSize,
+  bytes: Uint8Array,
   n: number,
   expected: (s: number) => boolean,
 ) {
@@ -66,16 +66,22 @@ function upload(
     tags: ['soak', TAGS[n % TAGS.length]],
   }
   const send = async () => {
-    const r = await postUpload(ctx.url, ctx.apiKey, bytesOf(size, n), n, metadata)
+    const r = await postUpload(ctx.url, ctx.apiKey, bytes, n, metadata)
     return { status: r.status, text: r.body, bytes: new Uint8Array() }
   }
   return timed(ctx, op, send, expected)
 }
 
 /** Adds a 201's row to the pool after checking the server hashed the bytes it was sent. */
-function remember(ctx: SoakContext, op: Op, answer: Answer, size: SoakSize, n: number) {
+function remember(
+  ctx: SoakContext,
+  op: Op,
+  answer: Answer,
+  expected: string,
+  size: SoakSize,
+  n: number,
+) {
   const data = json(answer.text).data
-  const expected = md5(bytesOf(size, n))
   if (data?.md5_hash !== expected || typeof data.id !== 'string') {
     ctx.tally.fail(op, answer.status, `201 without the right md5_hash: ${answer.text}`)
     return
@@ -86,8 +92,9 @@ function remember(ctx: SoakContext, op: Op, answer: Answer, size: SoakSize, n: n
 async function uploadNew(ctx: SoakContext) {
   const size: SoakSize = Math.random() < 0.85 ? 'small' : 'medium'
   const n = ctx.pool.nextIndex()
-  const answer = await upload(ctx, 'upload', size, n, (s) => s === 201)
-  if (answer.status === 201) remember(ctx, 'upload', answer, size, n)
+  const bytes = bytesOf(size, n)
+  const answer = await upload(ctx, 'upload', bytes, n, (s) => s === 201)
+  if (answer.status === 201) remember(ctx, 'upload', answer, md5(bytes), size, n)
 }
 
 async function uploadDuplicate(ctx: SoakContext, e: Entry) {
@@ -95,11 +102,13 @@ async function uploadDuplicate(ctx: SoakContext, e: Entry) {
   const answer = await upload(
     ctx,
     'duplicate',
-    e.size,
+    bytesOf(e.size, e.n),
     e.n,
     (s) => s === 409 || (s === 201 && e.deletes > 0),
   )
-  if (answer.status === 201 && e.deletes > 0) remember(ctx, 'duplicate', answer, e.size, e.n)
+  if (answer.status === 201 && e.deletes > 0) {
+    remember(ctx, 'duplicate', answer, e.md5, e.size, e.n)
+  }
 }
 
 async function list(ctx: SoakContext) {

@@ -8,10 +8,12 @@ import { migrate } from './db/migrate'
 import type { Logger } from './http/logger'
 import { DownloadLinks } from './images/download-links'
 import { LocalStorage } from './storage/local'
-import { S3Storage } from './storage/s3'
+import { S3Storage, type S3StorageOptions } from './storage/s3'
 import type { Storage } from './storage/storage'
 
-export async function openStorage(config: Config['storage']): Promise<Storage> {
+export type StorageOptions = { kind: 'local'; dir: string } | ({ kind: 's3' } & S3StorageOptions)
+
+export async function openStorage(config: StorageOptions): Promise<Storage> {
   return config.kind === 's3' ? new S3Storage(config) : new LocalStorage(config.dir).init()
 }
 
