@@ -243,7 +243,9 @@ describe('docker-compose.seaweedfs.yml (override)', () => {
   const store = override.services.minio
 
   test('only replaces the object store: same service name, so the api and createbuckets are unchanged', () => {
-    expect(Object.keys(override.services)).toEqual(['minio'])
+    expect(Object.keys(override.services).sort()).toEqual(['createbuckets', 'minio'])
+    // createbuckets keeps its image, credentials and bucket; only its script changes.
+    expect(Object.keys(override.services.createbuckets ?? {})).toEqual(['command'])
     expect(store?.image).toMatch(/^chrislusf\/seaweedfs:[\d.]+@sha256:[0-9a-f]{64}$/)
     expect(store?.container_name).toBe('image_api_seaweedfs')
   })
@@ -263,6 +265,10 @@ describe('docker-compose.seaweedfs.yml (override)', () => {
     expect(command).toContain('-ip.bind=0.0.0.0')
     expect(serviceEnvironment(compose, 'api', {}).MINIO_ENDPOINT_URL).toBe('http://minio:9000')
     expect(composeText).toContain('mc alias set local http://minio:9000')
+    const script = String((override.services.createbuckets as { command?: string[] }).command)
+    expect(script).toContain('mc alias set local http://minio:9000')
+    expect(script).toContain('mc mb --ignore-existing "local/$$MINIO_BUCKET_NAME"')
+    expect(script).not.toContain('anonymous')
     expect(Object.values(publishedPorts('minio'))).toContain(9000)
     expect(String(store?.healthcheck?.test)).toContain('http://127.0.0.1:9000/healthz')
   })
