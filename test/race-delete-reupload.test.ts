@@ -71,7 +71,9 @@ describe.skipIf(!usingPostgres()).each(['local', 's3'] as const)(
       // Without the content lock the delete removes the object B has just stored.
       expect(await t.deps.storage.stat(outcome.image.s3Key)).not.toBeNull()
       const stream = await t.deps.storage.read(outcome.image.s3Key)
-      expect(new Uint8Array(await new Response(stream).arrayBuffer())).toEqual(new Uint8Array(bytes))
+      expect(new Uint8Array(await new Response(stream).arrayBuffer())).toEqual(
+        new Uint8Array(bytes),
+      )
     })
   },
 )
