@@ -43,6 +43,12 @@ export type InitialAnalysis = (
 
 export const objectKeyFor = (md5: string, extension: string) => `images/${md5}.${extension}`
 
+/** Test-only seams: points where a test may pause an operation to force an interleaving. */
+export type UploadHooks = {
+  /** Called inside the content lock, after the object is stored and before the row is inserted. */
+  afterObjectPut?: (md5: string) => Promise<void>
+}
+
 /** Upload, lookup and removal of images; keeps rows and objects consistent under concurrency. */
 export class ImageService {
   constructor(
@@ -50,6 +56,7 @@ export class ImageService {
     private readonly storage: Storage,
     private readonly limits: DimensionLimits,
     private readonly initialAnalysis?: InitialAnalysis,
+    private readonly hooks: UploadHooks = {},
   ) {}
 
   /** Judges the bytes by content: format, structure, and dimensions against the limits. */
@@ -141,6 +148,7 @@ export class ImageService {
     const s3Key = objectKeyFor(md5, image.extension)
     const created = await this.repo.withContentLock(md5, 'shared', async (tx) => {
       await this.storage.put(s3Key, input.bytes, image.mimetype)
+      await this.hooks.afterObjectPut?.(md5)
       return this.repo.insertIfAbsent(
         {
           id: Bun.randomUUIDv7(),
