@@ -9,6 +9,7 @@ import { handleError } from './http/errors'
 import { healthRoutes } from './http/health'
 import type { Logger } from './http/logger'
 import { notFoundOrMethodNotAllowed } from './http/method-not-allowed'
+import { openApiDocument } from './http/openapi-document'
 import { requestContext } from './http/request-context'
 import { createRouter } from './http/router'
 import { contentRoute } from './images/content-route'
@@ -60,14 +61,7 @@ export function createApp(deps: AppDeps) {
     name: 'X-API-Key',
   })
   app.use('/openapi.json', requireApiKey(keys))
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: {
-      title: 'Image & metadata API',
-      version: '1.0.0',
-      description: 'Images in S3-compatible storage, metadata in PostgreSQL, duplicates by MD5.',
-    },
-  })
+  app.doc31('/openapi.json', (c) => openApiDocument(links.baseUrl(c.req.url)))
 
   app.onError(handleError)
   app.notFound(notFoundOrMethodNotAllowed(() => app.routes))

@@ -6,13 +6,59 @@ import { json, startTestApp, type TestApp, upload } from './support/app'
 import { makeJpeg, md5Hex, withJpegComment } from './support/images'
 
 type Operation = {
+  operationId?: string
+  tags?: string[]
+  parameters?: { name: string; in: string; schema: object }[]
   responses: Record<string, { content?: Record<string, { schema: unknown }> }>
   security?: unknown[]
 }
 type Document = {
   openapi: string
+  info: { license?: { name: string } }
+  servers?: { url: string; description?: string }[]
+  tags?: { name: string }[]
   paths: Record<string, Record<string, Operation>>
   components: { schemas: Record<string, unknown>; securitySchemes: Record<string, unknown> }
+}
+
+type Example = { at: string; schema: object; value: unknown }
+
+/** Every `example` / `examples` in the document, with the schema it illustrates. */
+function documentedExamples(node: unknown, at = '#'): Example[] {
+  if (typeof node !== 'object' || node === null) return []
+  if (Array.isArray(node)) return node.flatMap((item, i) => documentedExamples(item, `${at}/${i}`))
+  const { example, examples, ...rest } = node as Record<string, unknown>
+  const found: Example[] = []
+  // A parameter or media type carries its example beside `schema`; a schema carries its own.
+  const schema = 'schema' in rest ? rest.schema : rest
+  if (example !== undefined)
+    found.push({ at: `${at}/example`, schema: schema as object, value: example })
+  if (Array.isArray(examples)) {
+    examples.forEach((value, i) => {
+      found.push({ at: `${at}/examples/${i}`, schema: schema as object, value })
+    })
+  } else if (typeof examples === 'object' && examples !== null) {
+    for (const [name, entry] of Object.entries(examples)) {
+      const value = (entry as { value?: unknown }).value
+      found.push({ at: `${at}/examples/${name}`, schema: schema as object, value })
+    }
+  }
+  for (const [key, child] of Object.entries(rest)) {
+    found.push(
+      ...documentedExamples(child, `${at}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`),
+    )
+  }
+  return found
+}
+
+/** Every `pattern` string of every schema in the document. */
+function documentedPatterns(node: unknown): string[] {
+  if (typeof node !== 'object' || node === null) return []
+  const own = (node as { pattern?: unknown }).pattern
+  return [
+    ...(typeof own === 'string' ? [own] : []),
+    ...Object.values(node).flatMap((child) => documentedPatterns(child)),
+  ]
 }
 
 describe('GET /openapi.json', () => {
@@ -54,6 +100,85 @@ describe('GET /openapi.json', () => {
       name: 'X-API-Key',
     })
     expect((await call(t.url, 'GET', '/openapi.json', { key: null })).status).toBe(401)
+  })
+
+  test('every operation has its stable operationId, a declared tag and a 4xx response', () => {
+    const ids: Record<string, string | undefined> = {}
+    const declaredTags = new Set(doc.tags?.map((tag) => tag.name))
+    for (const [path, operations] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        ids[`${method} ${path}`] = operation.operationId
+        expect(operation.tags?.length, `${method} ${path} has a tag`).toBe(1)
+        for (const tag of operation.tags ?? []) expect(declaredTags).toContain(tag)
+        const statuses = Object.keys(operation.responses)
+        expect(
+          statuses.some((s) => s.startsWith('4')),
+          `${method} ${path} has a 4xx`,
+        ).toBe(true)
+        expect(operation.security, `${method} ${path} states its security`).toBeDefined()
+      }
+    }
+    // Generated clients name their methods after these: renaming one breaks them.
+    expect(ids).toEqual({
+      'post /api/upload': 'uploadImage',
+      'get /api/images': 'listImages',
+      'get /api/images/{id}': 'getImage',
+      'patch /api/images/{id}': 'updateImage',
+      'delete /api/images/{id}': 'deleteImage',
+      'get /api/images/by-md5/{md5}': 'getImageByMd5',
+      'head /api/images/by-md5/{md5}': 'headImageByMd5',
+      'get /api/images/{id}/content': 'getImageContent',
+      'head /api/images/{id}/content': 'headImageContent',
+      'post /api/images/{id}/analyze': 'analyzeImage',
+      'get /api/limits': 'getLimits',
+      'get /health': 'getHealth',
+    })
+    expect(doc.paths['/health']?.get?.security).toEqual([])
+  })
+
+  test('names its server (the origin asked) and a license', () => {
+    expect(doc.servers).toEqual([{ url: t.url, description: 'This deployment' }])
+    expect(doc.info.license?.name).toBeString()
+  })
+
+  test('every pattern is a flagless ECMA-262 regex and every example matches its schema', () => {
+    const patterns = documentedPatterns(doc)
+    expect(patterns.length).toBeGreaterThanOrEqual(9) // 6 id, 2 md5 parameters, Image.md5_hash
+    for (const pattern of patterns) {
+      expect(() => new RegExp(pattern, 'u'), pattern).not.toThrow()
+      // A JavaScript flag leaking into the source (`…$/i`) still compiles but matches nothing.
+      expect(pattern, 'no leaked /flags').not.toMatch(/\/[dgimsuvy]+$/)
+    }
+
+    const examples = documentedExamples(doc.paths)
+    expect(examples.length).toBeGreaterThanOrEqual(9) // 6 id, 2 md5, the Range header
+    for (const { at, schema, value } of examples) {
+      const validate = ajv.compile(schema)
+      expect(validate(value) ? [] : [at, validate.errors], at).toEqual([])
+    }
+    // The check above catches the leaked flag: the old pattern rejects its own example.
+    const leaked = ajv.compile({ type: 'string', pattern: '^[0-9a-f]{32}$/i' })
+    expect(leaked('9e107d9d372bb6826bd81d3542a419d6')).toBe(false)
+  })
+
+  test('the id and MD5 patterns accept what the routes accept: either case', async () => {
+    const bytes = withJpegComment(makeJpeg(9, 9), 'openapi upper case')
+    const id: string = (await json(await upload(t.url, bytes))).data.id
+    const cases = [
+      ['/api/images/{id}', 'id', id.toUpperCase(), `/api/images/${id.toUpperCase()}`],
+      ['/api/images/by-md5/{md5}', 'md5', md5Hex(bytes).toUpperCase(), null],
+    ] as const
+    for (const [path, name, value, url] of cases) {
+      const parameter = doc.paths[path]?.get?.parameters?.find((p) => p.name === name)
+      expect(parameter, `${path} documents ${name}`).toBeDefined()
+      const validate = ajv.compile(parameter?.schema ?? {})
+      expect(validate(value), `${value} matches the documented ${name}`).toBe(true)
+      expect(validate(value.replace(/.$/, 'g')), 'a non-hex digit does not').toBe(false)
+      const res = await call(t.url, 'GET', url ?? `/api/images/by-md5/${value}`)
+      expect(res.status).toBe(200)
+      expect((await json(res)).data.id).toBe(id)
+    }
+    expect((await call(t.url, 'DELETE', `/api/images/${id}`)).status).toBe(204)
   })
 
   test('documents every route the app registers', () => {
@@ -132,5 +257,37 @@ describe('GET /openapi.json', () => {
       key: READ_KEY,
     })
     expectDocumented('patch', '/api/images/{id}', 403, await json(readOnly))
+  })
+})
+
+describe('GET /openapi.json: the wrong-key throttle', () => {
+  let t: TestApp
+  beforeAll(async () => {
+    t = await startTestApp({ env: { AUTH_FAILURE_LIMIT: '1' } })
+  })
+  afterAll(() => t?.stop())
+
+  test('its 429 is documented on keyed routes and on /health, with the error body', async () => {
+    const res = await call(t.url, 'GET', '/openapi.json', { key: READ_KEY })
+    const doc: Document = await json(res)
+    expect((await call(t.url, 'GET', '/api/limits', { key: 'wrong-key' })).status).toBe(401)
+
+    const ajv = new Ajv2020({ strict: false })
+    ajv.addSchema(doc.components.schemas.Error as object, '#/components/schemas/Error')
+    for (const [path, url] of [
+      ['/api/limits', '/api/limits'],
+      ['/api/images/{id}', '/api/images/00000000-0000-4000-8000-000000000000'],
+      ['/health', '/health'],
+    ] as const) {
+      const throttled = await call(t.url, 'GET', url, { key: READ_KEY })
+      expect(throttled.status).toBe(429)
+      const response = doc.paths[path]?.get?.responses['429']
+      expect(response, `get ${path} documents 429`).toBeDefined()
+      const validate = ajv.compile(response?.content?.['application/json']?.schema as object)
+      const body = await json(throttled)
+      expect(validate(body) ? [] : validate.errors).toEqual([])
+    }
+    // Without a key /health is never throttled.
+    expect((await call(t.url, 'GET', '/health', { key: null })).status).toBe(200)
   })
 })

@@ -36,7 +36,8 @@ const analyzeBodySchema = z
 const analyzeRoute = createRoute({
   method: 'post',
   path: '/api/images/{id}/analyze',
-  tags: ['images'],
+  operationId: 'analyzeImage',
+  tags: ['analysis'],
   security: apiKeySecurity,
   summary: 'Analyse an image with Gemini now',
   description:

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi'
+import { errorResponse } from './openapi-responses'
 import { createRouter } from './router'
 
 type Check = () => Promise<void>
@@ -46,13 +47,19 @@ export function healthRoutes(checks: { database: Check; storage: Check }) {
   const route = createRoute({
     method: 'get',
     path: '/health',
+    operationId: 'getHealth',
+    tags: ['service'],
     summary: 'Liveness and dependency health (no key needed)',
+    // Public: an explicit empty requirement, not an absent one.
+    security: [],
     responses: {
       200: { description: 'Healthy', content: { 'application/json': { schema: healthSchema } } },
       503: {
         description: 'A dependency is down',
         content: { 'application/json': { schema: healthSchema } },
       },
+      // The wrong-key throttle answers any request that carries a key, this one included.
+      429: errorResponse('Sent an X-API-Key while over the wrong-key limit (send none here)'),
     },
   })
   app.openapi(route, async (c) => {
@@ -60,8 +67,8 @@ export function healthRoutes(checks: { database: Check; storage: Check }) {
     const healthy = database.status === 'up' && storage.status === 'up'
     return c.json(
       {
-        status: healthy ? 'healthy' : 'unhealthy',
-        service: 'image-metadata-api',
+        status: healthy ? ('healthy' as const) : ('unhealthy' as const),
+        service: 'image-metadata-api' as const,
         checks: { database, storage },
       },
       healthy ? 200 : 503,

@@ -14,6 +14,7 @@ const descriptions = {
   415: 'Not an accepted image format',
   416: 'Range not satisfiable',
   422: 'Broken image or dimensions over the limits',
+  429: 'Too many invalid API keys from this client; retry after Retry-After seconds',
   503: 'Database or storage unavailable',
 } as const
 
@@ -27,5 +28,7 @@ export const errorResponse = (description: string) => ({
 
 /** OpenAPI entries for the JSON error bodies a route can answer with. */
 export function errorResponses(...statuses: ErrorStatus[]) {
-  return Object.fromEntries(statuses.map((status) => [status, errorResponse(descriptions[status])]))
+  // A keyed route (401) can also get 429: the wrong-key throttle runs before it (http/auth-throttle).
+  const all: ErrorStatus[] = statuses.includes(401) ? [...statuses, 429] : statuses
+  return Object.fromEntries(all.map((status) => [status, errorResponse(descriptions[status])]))
 }

@@ -36,6 +36,8 @@ export function contentRoute(deps: ContentRouteDeps) {
     app.openAPIRegistry.registerPath({
       method,
       path: PATH,
+      operationId: method === 'get' ? 'getImageContent' : 'headImageContent',
+      tags: ['content'],
       summary: method === 'get' ? 'Download the image bytes' : 'Headers of the image bytes',
       description:
         'Authorised by X-API-Key, or without one by the expires + signature of a download_url.',

@@ -16,6 +16,11 @@ export class DownloadLinks {
     private readonly publicBaseUrl?: string,
   ) {}
 
+  /** Where clients reach this API: PUBLIC_BASE_URL, else the origin of the request answered. */
+  baseUrl(requestUrl: string): string {
+    return this.publicBaseUrl ?? new URL(requestUrl).origin
+  }
+
   /** `requestUrl`: the URL of the request being answered; its origin is the base of local links. */
   forImage(image: Linkable, requestUrl: string): string {
     const presigned = this.storage.presignDownload(image.s3Key, {
@@ -25,7 +30,7 @@ export class DownloadLinks {
     })
     if (presigned) return presigned
     const expires = Math.floor(Date.now() / 1000) + this.ttlSeconds
-    const base = this.publicBaseUrl ?? new URL(requestUrl).origin
+    const base = this.baseUrl(requestUrl)
     return `${base}/api/images/${image.id}/content?expires=${expires}&signature=${this.#sign(image.id, expires)}`
   }
 

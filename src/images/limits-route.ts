@@ -35,6 +35,8 @@ export function limitsRoute(deps: { keys: ApiKeyRing; limits: Config['limits'] }
     createRoute({
       method: 'get',
       path: '/api/limits',
+      operationId: 'getLimits',
+      tags: ['service'],
       summary: 'The upload limits in force',
       security: apiKeySecurity,
       middleware: requireApiKey(deps.keys),

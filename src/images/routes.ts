@@ -35,7 +35,10 @@ export function imageRoutes(deps: ImageRoutesDeps) {
       ...common,
       method,
       path: '/api/images/by-md5/{md5}',
+      operationId: method === 'get' ? 'getImageByMd5' : 'headImageByMd5',
       summary: method === 'get' ? 'Find an image by the MD5 of its bytes' : 'Whether it exists',
+      description:
+        '`by-md5` is a literal segment, never an image id (ids are UUIDs), so this path and /api/images/{id}/… cannot name the same resource.',
       request: { params: md5Params },
       responses: {
         200: json(imageEnvelopeSchema, 'The image with these bytes'),
@@ -56,6 +59,7 @@ export function imageRoutes(deps: ImageRoutesDeps) {
       ...common,
       method: 'get',
       path: '/api/images',
+      operationId: 'listImages',
       summary: 'List and search images, newest first, one page at a time',
       request: { query: listQuerySchema },
       responses: {
@@ -88,6 +92,7 @@ export function imageRoutes(deps: ImageRoutesDeps) {
       ...common,
       method: 'get',
       path: '/api/images/{id}',
+      operationId: 'getImage',
       summary: 'One image, with a fresh download_url',
       request: { params: imageIdParams },
       responses: {
@@ -107,6 +112,7 @@ export function imageRoutes(deps: ImageRoutesDeps) {
       ...common,
       method: 'patch',
       path: '/api/images/{id}',
+      operationId: 'updateImage',
       summary: 'Update title, description, tags; metadata is merged (null removes a key)',
       request: {
         params: imageIdParams,
@@ -129,6 +135,7 @@ export function imageRoutes(deps: ImageRoutesDeps) {
       ...common,
       method: 'delete',
       path: '/api/images/{id}',
+      operationId: 'deleteImage',
       summary: 'Delete the image: its row and its object',
       request: { params: imageIdParams },
       responses: {

@@ -85,13 +85,20 @@ const jsonObject = z.string().transform((raw, ctx) => {
   return z.NEVER
 })
 
+// No regex flags: the OpenAPI document carries a regex's source as its `pattern`, and a flag would
+// leak into it (`…$/i`), where it matches nothing. Either case is spelled out instead.
+const UUID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/
+const MD5_PATTERN = /^[0-9a-fA-F]{32}$/
+
 export const imageIdParams = z.object({
   id: z
     .string()
-    .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be a UUID')
+    .regex(UUID_PATTERN, 'must be a UUID')
     .transform((v) => v.toLowerCase())
     .openapi({
       param: { name: 'id', in: 'path' },
+      description:
+        'The image id, a UUID (either case). `by-md5` is never an id: /api/images/by-md5/{md5} is another operation.',
       example: '019abc12-3456-7def-8901-23456789abcd',
     }),
 })
@@ -99,9 +106,13 @@ export const imageIdParams = z.object({
 export const md5Params = z.object({
   md5: z
     .string()
-    .regex(/^[0-9a-f]{32}$/i, 'must be 32 hexadecimal digits')
+    .regex(MD5_PATTERN, 'must be 32 hexadecimal digits')
     .transform((v) => v.toLowerCase())
-    .openapi({ param: { name: 'md5', in: 'path' }, example: '9e107d9d372bb6826bd81d3542a419d6' }),
+    .openapi({
+      param: { name: 'md5', in: 'path' },
+      description: 'MD5 of the image bytes, 32 hexadecimal digits (either case)',
+      example: '9e107d9d372bb6826bd81d3542a419d6',
+    }),
 })
 
 export const listQuerySchema = z.object({

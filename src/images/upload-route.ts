@@ -44,6 +44,8 @@ export function uploadRoute(deps: UploadRouteDeps) {
   app.openAPIRegistry.registerPath({
     method: 'post',
     path: '/api/upload',
+    operationId: 'uploadImage',
+    tags: ['images'],
     summary: 'Upload an image with metadata',
     security: apiKeySecurity,
     request: {
