@@ -81,8 +81,10 @@ export class FrameBudget {
     if (frames > maxFrames) return overLimit(`The image exceeds the limit of ${maxFrames} frames`)
     const { canvasWidth: width, canvasHeight: height } = this
     if (frames * width * height > maxTotalFramePixels) {
+      const counted = frames === 1 ? '1 frame of' : `${frames} frames of`
+      const verb = frames === 1 ? 'exceeds' : 'exceed'
       return overLimit(
-        `${frames} frames of ${width}x${height} exceed the limit of ${maxTotalFramePixels} pixels for all frames together`,
+        `${counted} ${width}x${height} ${verb} the limit of ${maxTotalFramePixels} pixels for all frames together`,
       )
     }
     return undefined

@@ -554,7 +554,7 @@ describe('inspectImage bounds the frames and their pixels', () => {
       ).toMatchObject({ ok: true, info: { frames: 1 } })
       expectOverLimit(
         inspectImage(bytes, { ...LIMITS, maxTotalFramePixels: 99 }),
-        /1 frames of 10x10/,
+        /^1 frame of 10x10 exceeds the limit of 99 pixels/,
       )
     }
   })
