@@ -38,6 +38,9 @@ const envSchema = z.object({
   MAX_METADATA_BYTES: int(1).default(64 * 1024),
   MAX_IMAGE_SIDE: int(1).default(16384),
   MAX_IMAGE_PIXELS: int(1).default(100_000_000),
+  // Animation bounds (issue 10): frames, and pixels rendered for all frames at the canvas size.
+  MAX_IMAGE_FRAMES: int(1).default(1000),
+  MAX_TOTAL_FRAME_PIXELS: int(1).default(500_000_000),
   UPLOAD_BUFFER_BYTES: int(1).default(32 * 1024 * 1024),
 
   SHUTDOWN_TIMEOUT_MS: int(0).default(10_000),
@@ -110,6 +113,8 @@ export type Config = {
     maxMetadataBytes: number
     maxSide: number
     maxPixels: number
+    maxFrames: number
+    maxTotalFramePixels: number
     uploadBufferBytes: number
   }
   shutdownTimeoutMs: number
@@ -225,6 +230,8 @@ export function loadConfig(rawEnv: Env = process.env): Config {
       maxMetadataBytes: e.MAX_METADATA_BYTES,
       maxSide: e.MAX_IMAGE_SIDE,
       maxPixels: e.MAX_IMAGE_PIXELS,
+      maxFrames: e.MAX_IMAGE_FRAMES,
+      maxTotalFramePixels: e.MAX_TOTAL_FRAME_PIXELS,
       uploadBufferBytes: e.UPLOAD_BUFFER_BYTES,
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

@@ -12,6 +12,8 @@ describe('loadConfig', () => {
       maxMetadataBytes: 64 * 1024,
       maxSide: 16384,
       maxPixels: 100_000_000,
+      maxFrames: 1000,
+      maxTotalFramePixels: 500_000_000,
       uploadBufferBytes: 32 * 1024 * 1024,
     })
     expect(c.gemini).toBeUndefined()

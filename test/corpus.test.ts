@@ -1,5 +1,18 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { images } from '../src/db/schema'
+import {
+  type Frame,
+  gifFrameFlood,
+  makeAnimatedGif,
+  makeAnimatedWebp,
+  makeApng,
+  makeSimpleWebp,
+  makeWebpStill,
+  webpBitstream,
+  withExtraScans,
+  withFrameHeader,
+  withSecondFrameHeader,
+} from './support/animated-images'
 import { call } from './support/api'
 import { json, startTestApp, type TestApp, WRITE_KEY } from './support/app'
 import {
@@ -428,6 +441,265 @@ const CASES: Case[] = [
     expect: { status: 413 },
   },
 ]
+
+// Issue 10: pixel bombs and frame bombs (every frame, SOF and bitstream header is held to the
+// limits and to the canvas; frames and their pixels are bounded), and unnamed multipart parts.
+{
+  const TOO_LARGE = 'Image dimensions too large'
+  const INVALID = 'Invalid image'
+  // Every bomb is a 422: over a limit ("too large") or an inner size off the canvas ("invalid").
+  const bomb = (name: string, bytes: Uint8Array, filename: string, e: Omit<Expect, 'status'>) =>
+    upload([file(bytes, filename), meta(META)], { status: 422, ...e }, name)
+  const n = (count: number, size: Frame) => Array.from({ length: count }, () => size)
+  const px1 = { width: 1, height: 1 }
+  const px10k = { width: 10000, height: 10000 }
+  const huge = { width: 65535, height: 65535 }
+  const empty = { pixels: false }
+  const vp8l = (width: number, height: number) => ({ codec: 'VP8L' as const, width, height })
+  const vp8 = (width: number, height: number) => ({ codec: 'VP8' as const, width, height })
+  const jpeg = makeJpeg(8, 8, { seed: 10 })
+  const unnamedParts = (count: number) =>
+    Buffer.concat([
+      text('--corpusBoundary42\r\nContent-Disposition: form-data\r\n\r\nx\r\n'.repeat(count)),
+      multipart([file(validJpeg()), meta(META)]).body,
+    ])
+
+  CASES.push(
+    bomb('GIF: 1x1 screen, 65535x65535 frame', makeAnimatedGif(1, 1, [huge], empty), 'a.gif', {
+      error: TOO_LARGE,
+      message: /GIF frame 1: 65535x65535 .*16384 pixels a side/,
+    }),
+    bomb('GIF: 65535x65535 screen', makeAnimatedGif(65535, 65535, [px1], empty), 'a.gif', {
+      error: TOO_LARGE,
+      message: /^65535x65535 exceeds the limit of 16384/,
+    }),
+    bomb(
+      'GIF: frame larger than its screen',
+      makeAnimatedGif(1, 1, [{ width: 2, height: 2 }], empty),
+      'a.gif',
+      {
+        error: INVALID,
+        message: /GIF frame 1 \(2x2 at 0,0\) does not fit the 1x1 canvas/,
+      },
+    ),
+    bomb(
+      'GIF: frame off the screen edge',
+      makeAnimatedGif(100, 100, [{ width: 20, height: 20, x: 90, y: 90 }], empty),
+      'a.gif',
+      {
+        error: INVALID,
+        message: /does not fit the 100x100 canvas/,
+      },
+    ),
+    bomb('GIF: 300,000 frames of 10000² in 4.2 MB', gifFrameFlood(px10k, px10k, 300_000), 'a.gif', {
+      error: TOO_LARGE,
+      message: /6 frames of 10000x10000 exceed the limit of 500000000 pixels/,
+    }),
+    bomb('GIF: 1,001 frames of 1x1', gifFrameFlood(px1, px1, 1001), 'a.gif', {
+      error: TOO_LARGE,
+      message: /limit of 1000 frames/,
+    }),
+    bomb('APNG: 65535² fcTL on a 1x1 canvas', makeApng(1, 1, [px1, huge], empty), 'a.png', {
+      error: TOO_LARGE,
+      message: /APNG frame 2: 65535x65535/,
+    }),
+    bomb(
+      'APNG: fcTL of 2^31 a side',
+      makeApng(1, 1, [px1, { width: 2 ** 31, height: 2 ** 31 }], empty),
+      'a.png',
+      {
+        error: TOO_LARGE,
+        message: /APNG frame 2: 2147483648x2147483648/,
+      },
+    ),
+    bomb(
+      'APNG: frame offset past the canvas',
+      makeApng(
+        10,
+        10,
+        [
+          { width: 10, height: 10 },
+          { width: 5, height: 5, y: 2 ** 32 - 1 },
+        ],
+        empty,
+      ),
+      'a.png',
+      {
+        error: INVALID,
+        message: /APNG frame 2 .*does not fit the 10x10 canvas/,
+      },
+    ),
+    bomb(
+      'APNG: acTL declaring 2^32-1 frames',
+      makeApng(1, 1, [px1], { declaredFrames: 2 ** 32 - 1 }),
+      'a.png',
+      {
+        error: TOO_LARGE,
+        message: /limit of 1000 frames/,
+      },
+    ),
+    bomb(
+      'APNG: 1,001 frames behind an acTL of 1',
+      makeApng(1, 1, n(1001, px1), { declaredFrames: 1, pixels: false }),
+      'a.png',
+      {
+        error: TOO_LARGE,
+        message: /limit of 1000 frames/,
+      },
+    ),
+    bomb('APNG: 6 frames of 10000²', makeApng(10000, 10000, n(6, px10k), empty), 'a.png', {
+      error: TOO_LARGE,
+      message: /6 frames of 10000x10000/,
+    }),
+    bomb(
+      'APNG: default image smaller than the canvas',
+      makeApng(10, 10, [{ width: 5, height: 5 }], empty),
+      'a.png',
+      {
+        error: INVALID,
+        message: /whole canvas/,
+      },
+    ),
+    bomb(
+      'WebP lossless: 1x1 VP8X canvas around a 16384² VP8L',
+      makeWebpStill(1, 1, webpBitstream(vp8l(16384, 16384))),
+      'a.webp',
+      {
+        error: TOO_LARGE,
+        message: /WebP bitstream: 16384x16384/,
+      },
+    ),
+    bomb(
+      'WebP lossy: 1x1 VP8X canvas around a 16383² VP8',
+      makeWebpStill(1, 1, webpBitstream(vp8(16383, 16383))),
+      'a.webp',
+      {
+        error: TOO_LARGE,
+        message: /WebP bitstream: 16383x16383/,
+      },
+    ),
+    bomb(
+      'WebP lossless: 100x100 VP8X canvas around a 50x50 VP8L',
+      makeWebpStill(100, 100, webpBitstream(vp8l(50, 50))),
+      'a.webp',
+      {
+        error: INVALID,
+        message: /50x50 but the VP8X canvas is 100x100/,
+      },
+    ),
+    bomb(
+      'WebP lossy: a second 16383² VP8 after the first',
+      makeSimpleWebp(vp8(4, 4), webpBitstream(vp8(16383, 16383))),
+      'a.webp',
+      {
+        error: INVALID,
+        message: /more than one image bitstream/,
+      },
+    ),
+    bomb(
+      'WebP animated: ANMF of 2^24 a side on a 1x1 canvas',
+      makeAnimatedWebp(1, 1, [{ width: 2 ** 24, height: 2 ** 24, inner: vp8l(1, 1) }]),
+      'a.webp',
+      {
+        error: TOO_LARGE,
+        message: /WebP frame 1: 16777216x16777216/,
+      },
+    ),
+    bomb(
+      'WebP animated: 1x1 ANMF around a 16384² VP8L',
+      makeAnimatedWebp(1, 1, [{ ...px1, inner: vp8l(16384, 16384) }]),
+      'a.webp',
+      {
+        error: TOO_LARGE,
+        message: /WebP frame 1 bitstream: 16384x16384/,
+      },
+    ),
+    bomb(
+      'WebP animated: lossy frame whose VP8 is another size',
+      makeAnimatedWebp(10, 10, [{ width: 4, height: 4, inner: vp8(16383, 4) }]),
+      'a.webp',
+      {
+        error: INVALID,
+        message: /bitstream is 16383x4 but the WebP frame 1 is 4x4/,
+      },
+    ),
+    bomb(
+      'WebP animated: frame off the canvas',
+      makeAnimatedWebp(10, 10, [{ width: 4, height: 4, x: 8 }]),
+      'a.webp',
+      {
+        error: INVALID,
+        message: /does not fit the 10x10 canvas/,
+      },
+    ),
+    bomb('WebP animated: 1,001 frames', makeAnimatedWebp(1, 1, n(1001, px1)), 'a.webp', {
+      error: TOO_LARGE,
+      message: /limit of 1000 frames/,
+    }),
+    bomb(
+      'WebP animated: 6 frames of 10000²',
+      makeAnimatedWebp(10000, 10000, n(6, px10k)),
+      'a.webp',
+      {
+        error: TOO_LARGE,
+        message: /6 frames of 10000x10000/,
+      },
+    ),
+    bomb(
+      'JPEG progressive: SOF2 declaring 65535²',
+      withFrameHeader(jpeg, 0xc2, 65535, 65535),
+      'a.jpg',
+      {
+        error: TOO_LARGE,
+        message: /^65535x65535 exceeds the limit of 16384/,
+      },
+    ),
+    bomb(
+      'JPEG progressive: SOF2 declaring 16384²',
+      withFrameHeader(jpeg, 0xc2, 16384, 16384),
+      'a.jpg',
+      {
+        error: TOO_LARGE,
+        message: /100000000 pixels/,
+      },
+    ),
+    bomb(
+      'JPEG: a 1x1 SOF, then a second declaring 65535²',
+      withSecondFrameHeader(withFrameHeader(jpeg, 0xc0, 1, 1), 65535, 65535),
+      'a.jpg',
+      {
+        error: TOO_LARGE,
+        message: /JPEG frame header 2: 65535x65535/,
+      },
+    ),
+    bomb(
+      'JPEG progressive: SOF2, then an SOF0 of the same size',
+      withSecondFrameHeader(withFrameHeader(jpeg, 0xc2, 8, 8), 8, 8),
+      'a.jpg',
+      {
+        error: INVALID,
+        message: /more than one frame header/,
+      },
+    ),
+    bomb(
+      'JPEG progressive: 501 scans',
+      withExtraScans(withFrameHeader(jpeg, 0xc2, 8, 8), 500),
+      'a.jpg',
+      {
+        error: INVALID,
+        message: /more than 500 scans/,
+      },
+    ),
+    {
+      name: 'multipart: 101 parts without a name before the file',
+      raw: {
+        body: unnamedParts(101),
+        contentType: 'multipart/form-data; boundary=corpusBoundary42',
+      },
+      expect: { status: 400, message: /more than 100 parts/ },
+    },
+  )
+}
 
 // Accepted, but only under a sanitised display name that cannot inject headers or paths.
 const ODD_FILENAMES = [

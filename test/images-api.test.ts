@@ -207,6 +207,8 @@ describe.each(['local', 's3'] as const)('management API (%s storage)', (storage)
         max_metadata_bytes: t.config.limits.maxMetadataBytes,
         max_image_side: 16384,
         max_image_pixels: 100_000_000,
+        max_image_frames: 1000,
+        max_total_frame_pixels: 500_000_000,
       })
       expect(body.accepted_formats.map((f: { mimetype: string }) => f.mimetype).sort()).toEqual([
         'image/bmp',

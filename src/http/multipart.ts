@@ -42,11 +42,13 @@ export function parseMultipart(input: Uint8Array, boundary: string): MultipartPa
     ? 0
     : indexOrFail(body, nextDelimiter, 0, 'no opening boundary') + 2
   const parts: MultipartPart[] = []
+  // Every part counts against the cap, skipped ones too: each costs a header parse and a search.
+  let seen = 0
   for (;;) {
     at += delimiter.length
     if (body[at] === 0x2d && body[at + 1] === 0x2d) return parts // "--": the close delimiter
     at = afterLineEnd(body, at)
-    if (parts.length === MAX_PARTS) throw new MultipartError(`more than ${MAX_PARTS} parts`)
+    if (++seen > MAX_PARTS) throw new MultipartError(`more than ${MAX_PARTS} parts`)
 
     const headersEnd = body.indexOf(HEADERS_END, at - 2)
     if (headersEnd === -1 || headersEnd - at > MAX_HEADER_BYTES) {

@@ -22,6 +22,8 @@ export function limitsRoute(deps: { keys: ApiKeyRing; limits: Config['limits'] }
     max_metadata_bytes: limits.maxMetadataBytes,
     max_image_side: limits.maxSide,
     max_image_pixels: limits.maxPixels,
+    max_image_frames: limits.maxFrames,
+    max_total_frame_pixels: limits.maxTotalFramePixels,
     max_title_length: MAX_TITLE_LENGTH,
     max_description_length: MAX_DESCRIPTION_LENGTH,
     max_tags: MAX_TAGS,

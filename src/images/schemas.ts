@@ -191,6 +191,11 @@ export const limitsSchema = z
     max_metadata_bytes: z.number().int(),
     max_image_side: z.number().int(),
     max_image_pixels: z.number().int(),
+    max_image_frames: z.number().int(),
+    max_total_frame_pixels: z
+      .number()
+      .int()
+      .openapi({ description: 'Frames × canvas width × height, summed over an animation' }),
     max_title_length: z.number().int(),
     max_description_length: z.number().int(),
     max_tags: z.number().int(),

@@ -1,4 +1,5 @@
 import type { ImageRow, NewImageRow } from '../db/schema'
+import type { ImageLimits } from '../media/frame-budget'
 import { type ImageInfo, inspectImage } from '../media/inspect'
 import type { Storage } from '../storage/storage'
 import { decodeCursor, encodeCursor } from './cursor'
@@ -6,8 +7,6 @@ import { ImageRejected } from './errors'
 import type { ImageRepository } from './repository'
 import type { ImagePatch, ListQuery } from './schemas'
 import { searchFor } from './search'
-
-export type DimensionLimits = { maxSide: number; maxPixels: number }
 
 export type UploadInput = {
   bytes: Uint8Array
@@ -54,29 +53,15 @@ export class ImageService {
   constructor(
     private readonly repo: ImageRepository,
     private readonly storage: Storage,
-    private readonly limits: DimensionLimits,
+    private readonly limits: ImageLimits,
     private readonly initialAnalysis?: InitialAnalysis,
     private readonly hooks: UploadHooks = {},
   ) {}
 
-  /** Judges the bytes by content: format, structure, and dimensions against the limits. */
+  /** Judges the bytes by content: format, structure, and every frame against the limits. */
   inspect(bytes: Uint8Array): ImageInfo {
-    const result = inspectImage(bytes)
+    const result = inspectImage(bytes, this.limits)
     if (!result.ok) throw new ImageRejected(result.reason, result.message)
-    const { width, height } = result.info
-    const { maxSide, maxPixels } = this.limits
-    if (width > maxSide || height > maxSide) {
-      throw new ImageRejected(
-        'dimensions',
-        `${width}x${height} exceeds the limit of ${maxSide} pixels a side`,
-      )
-    }
-    if (width * height > maxPixels) {
-      throw new ImageRejected(
-        'dimensions',
-        `${width}x${height} exceeds the limit of ${maxPixels} pixels`,
-      )
-    }
     return result.info
   }
 

@@ -1,8 +1,11 @@
 /**
  * Identifies an image by its bytes alone (never by file name or Content-Type) and checks that its
  * container structure is whole. Runs on every upload, so it only walks headers and chunk/segment
- * boundaries through a DataView: no copies, no pixel decoding.
+ * boundaries through a DataView: no copies, no pixel decoding. Every frame, SOF and bitstream
+ * header is checked against the limits as it is met, and must fit the canvas, so the walk stops
+ * at the first one over a limit; the walk is one pass, linear in the file size.
  */
+import { FrameBudget, type ImageLimits, NO_IMAGE_LIMITS, type OverLimit } from './frame-budget'
 
 export type ImageFormat = 'png' | 'jpeg' | 'gif' | 'bmp' | 'webp'
 
@@ -12,11 +15,13 @@ export interface ImageInfo {
   extension: string
   width: number
   height: number
+  /** Frames of an animation; 1 for a still image. */
+  frames: number
 }
 
 export type InspectResult =
   | { ok: true; info: ImageInfo }
-  | { ok: false; reason: 'unsupported' | 'corrupt'; message: string }
+  | { ok: false; reason: 'unsupported' | 'corrupt' | 'dimensions'; message: string }
 
 export const SUPPORTED_FORMATS: readonly {
   format: ImageFormat
@@ -31,24 +36,35 @@ export const SUPPORTED_FORMATS: readonly {
 ])
 
 type Size = { width: number; height: number }
-/** A parser either finds the declared size or says, in one sentence, what is broken. */
-type Parsed = Size | { error: string }
-type Parser = (bytes: Uint8Array, view: DataView) => Parsed
+/** What is broken, or which limit the image goes over, in one sentence. */
+type Failure = { error: string } | OverLimit
+/** A parser either finds the canvas size or says what is wrong. */
+type Parsed = Size | Failure
+type Parser = (bytes: Uint8Array, view: DataView, budget: FrameBudget) => Parsed
 
 const UNSUPPORTED_MESSAGE = 'File is not a supported image (PNG, JPEG, GIF, BMP or WebP)'
 
-export function inspectImage(bytes: Uint8Array): InspectResult {
+/** Without limits, every declared size is returned as it is (the limits are then the caller's). */
+export function inspectImage(
+  bytes: Uint8Array,
+  limits: ImageLimits = NO_IMAGE_LIMITS,
+): InspectResult {
   if (bytes.byteLength === 0) return { ok: false, reason: 'unsupported', message: 'File is empty' }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const format = sniffFormat(bytes, view)
   if (!format) return { ok: false, reason: 'unsupported', message: UNSUPPORTED_MESSAGE }
 
-  const parsed = PARSERS[format](bytes, view)
-  if ('error' in parsed) return { ok: false, reason: 'corrupt', message: parsed.error }
+  const budget = new FrameBudget(limits)
+  const parsed = PARSERS[format](bytes, view, budget)
+  if ('error' in parsed) {
+    const reason = 'overLimit' in parsed ? 'dimensions' : 'corrupt'
+    return { ok: false, reason, message: parsed.error }
+  }
   if (parsed.width <= 0 || parsed.height <= 0) {
     return { ok: false, reason: 'corrupt', message: `${LABELS[format]} has a zero width or height` }
   }
-  return { ok: true, info: { ...formatEntry(format), ...parsed } }
+  const { width, height } = parsed
+  return { ok: true, info: { ...formatEntry(format), width, height, frames: budget.frames } }
 }
 
 const LABELS: Record<ImageFormat, string> = {
@@ -99,17 +115,22 @@ const PARSERS: Record<ImageFormat, Parser> = {
 }
 
 // PNG: signature, then chunks of [length u32][type 4][data][crc u32], IHDR first, IEND last.
+// APNG adds acTL (frame count, before IDAT) and one fcTL per frame.
 
 const PNG_MAX_U31 = 0x7fffffff
 const IHDR = fourcc('IHDR')
 const IDAT = fourcc('IDAT')
 const IEND = fourcc('IEND')
+const ACTL = fourcc('acTL')
+const FCTL = fourcc('fcTL')
 
-function parsePng(bytes: Uint8Array, view: DataView): Parsed {
+function parsePng(bytes: Uint8Array, view: DataView, budget: FrameBudget): Parsed {
   const end = bytes.byteLength
   let offset = PNG_SIGNATURE.length
   let size: Size | undefined
   let sawData = false
+  let declaredFrames: number | undefined
+  let frameControls = 0
 
   while (offset < end) {
     if (offset + 12 > end) return { error: 'PNG is truncated inside a chunk header' }
@@ -130,13 +151,43 @@ function parsePng(bytes: Uint8Array, view: DataView): Parsed {
       const header = checkIhdr(bytes, view, dataStart)
       if ('error' in header) return header
       size = header
+      const over = budget.canvas(size.width, size.height)
+      if (over) return over
     } else if (type === IHDR) {
       return { error: 'PNG has more than one IHDR chunk' }
+    } else if (type === ACTL) {
+      if (declaredFrames !== undefined || sawData || length !== 8) {
+        return { error: 'APNG has a misplaced, repeated or malformed acTL chunk' }
+      }
+      declaredFrames = view.getUint32(dataStart)
+      if (declaredFrames === 0) return { error: 'APNG declares zero frames' }
+      const over = budget.declared(declaredFrames)
+      if (over) return over
+    } else if (type === FCTL) {
+      frameControls++
+      const problem = checkFrameControl(
+        view,
+        dataStart,
+        length,
+        size,
+        frameControls,
+        sawData,
+        budget,
+      )
+      if (problem) return problem
     } else if (type === IDAT) {
+      // A default image outside the animation (no fcTL before it) is decoded too: one more frame.
+      if (!sawData && frameControls === 0) {
+        const over = budget.frame('PNG image', size.width, size.height)
+        if (over) return over
+      }
       sawData = true
     } else if (type === IEND) {
       if (!sawData) return { error: 'PNG has no image data (IDAT)' }
       if (dataEnd + 4 !== end) return { error: 'PNG has trailing data after IEND' }
+      if (declaredFrames !== undefined && declaredFrames !== frameControls) {
+        return { error: `APNG declares ${declaredFrames} frames but has ${frameControls}` }
+      }
       return size
     }
     offset = dataEnd + 4
@@ -171,6 +222,46 @@ function checkIhdr(bytes: Uint8Array, view: DataView, at: number): Parsed {
   return { width, height }
 }
 
+/** fcTL: sequence, width, height, x and y offsets (u32 each), delay, dispose and blend ops. */
+function checkFrameControl(
+  view: DataView,
+  at: number,
+  length: number,
+  canvas: Size,
+  index: number,
+  sawData: boolean,
+  budget: FrameBudget,
+): Failure | undefined {
+  const label = `APNG frame ${index}`
+  if (length !== 26) return { error: `${label} has a malformed fcTL chunk` }
+  const width = view.getUint32(at + 4)
+  const height = view.getUint32(at + 8)
+  const x = view.getUint32(at + 12)
+  const y = view.getUint32(at + 16)
+  const over = budget.frame(label, width, height)
+  if (over) return over
+  if (width === 0 || height === 0) return { error: `${label} has a zero width or height` }
+  const outside = outsideCanvas(label, { width, height }, x, y, canvas)
+  if (outside) return outside
+  // A frame that is also the default image (fcTL before IDAT) must be the whole canvas.
+  if (
+    index === 1 &&
+    !sawData &&
+    (x !== 0 || y !== 0 || width !== canvas.width || height !== canvas.height)
+  ) {
+    return { error: `${label} is the default image but does not cover the whole canvas` }
+  }
+  return undefined
+}
+
+/** A frame at (x, y) must lie wholly inside the canvas. */
+function outsideCanvas(label: string, frame: Size, x: number, y: number, canvas: Size) {
+  if (x + frame.width <= canvas.width && y + frame.height <= canvas.height) return undefined
+  return {
+    error: `${label} (${frame.width}x${frame.height} at ${x},${y}) does not fit the ${canvas.width}x${canvas.height} canvas`,
+  }
+}
+
 function isChunkType(bytes: Uint8Array, at: number) {
   for (let i = at; i < at + 4; i++) {
     const c = (bytes[i] ?? 0) | 0x20
@@ -184,15 +275,18 @@ function chunkName(bytes: Uint8Array, at: number) {
 }
 
 // JPEG: SOI, marker segments up to SOS, entropy-coded data (with stuffed FF00 and RSTn), then
-// either more segments (progressive/multi-scan) or EOI.
+// either more segments (progressive/multi-scan) or EOI. One frame (SOF) per file.
 
 const JPEG_MAX_TRAILING_ZEROS = 16
+/** Each progressive scan is a pass over the whole image; libjpeg-turbo suggests a cap of 500. */
+export const JPEG_MAX_SCANS = 500
 
-function parseJpeg(bytes: Uint8Array, view: DataView): Parsed {
+function parseJpeg(bytes: Uint8Array, view: DataView, budget: FrameBudget): Parsed {
   const end = bytes.byteLength
   let offset = 2
   let size: Size | undefined
-  let sawScan = false
+  let scans = 0
+  let frameHeaders = 0
 
   while (offset < end) {
     if (bytes[offset] !== 0xff) return { error: 'JPEG has a malformed marker segment' }
@@ -201,7 +295,7 @@ function parseJpeg(bytes: Uint8Array, view: DataView): Parsed {
     const marker = bytes[offset++] ?? 0
 
     if (marker === 0xd9) {
-      if (!sawScan || !size) return { error: 'JPEG has no image data before EOI' }
+      if (scans === 0 || !size) return { error: 'JPEG has no image data before EOI' }
       return hasOnlyPadding(bytes, offset) ? size : { error: 'JPEG has trailing data after EOI' }
     }
     if (isStandaloneMarker(marker)) continue
@@ -213,15 +307,27 @@ function parseJpeg(bytes: Uint8Array, view: DataView): Parsed {
     if (length < 2) return { error: 'JPEG has a malformed segment length' }
     if (segmentEnd > end) break
 
-    if (isStartOfFrame(marker) && !size) {
+    if (isStartOfFrame(marker)) {
       if (length < 8) return { error: 'JPEG frame header is too short' }
-      size = { width: view.getUint16(offset + 5), height: view.getUint16(offset + 3) }
+      const width = view.getUint16(offset + 5)
+      const height = view.getUint16(offset + 3)
+      // Every SOF is held to the limits, then a second one is refused: decoders disagree on it.
+      if (++frameHeaders > 1) {
+        return (
+          budget.size(`JPEG frame header ${frameHeaders}`, width, height) ?? {
+            error: 'JPEG has more than one frame header (SOF)',
+          }
+        )
+      }
+      size = { width, height }
+      const over = budget.still(width, height)
+      if (over) return over
     }
     offset = segmentEnd
 
     if (marker === 0xda) {
       if (!size) return { error: 'JPEG has scan data before any frame header (SOF)' }
-      sawScan = true
+      if (++scans > JPEG_MAX_SCANS) return { error: `JPEG has more than ${JPEG_MAX_SCANS} scans` }
       const next = skipEntropyData(bytes, offset)
       if (next < 0) break
       offset = next
@@ -266,32 +372,58 @@ function hasOnlyPadding(bytes: Uint8Array, from: number) {
 // GIF: header + logical screen descriptor, optional global color table, then blocks: images
 // (0x2C), extensions (0x21), each followed by data sub-blocks, and the trailer (0x3B) last.
 
-function parseGif(bytes: Uint8Array, view: DataView): Parsed {
+function parseGif(bytes: Uint8Array, view: DataView, budget: FrameBudget): Parsed {
   const end = bytes.byteLength
   if (end < 13) return { error: 'GIF is truncated inside its header' }
   const size = { width: view.getUint16(6, true), height: view.getUint16(8, true) }
+  const over = budget.canvas(size.width, size.height)
+  if (over) return over
   let offset = 13 + colorTableLength(bytes[10] ?? 0)
-  let sawImage = false
+  let frames = 0
 
   while (offset < end) {
     const block = bytes[offset]
     if (block === 0x3b) {
-      if (!sawImage) return { error: 'GIF contains no image' }
+      if (frames === 0) return { error: 'GIF contains no image' }
       return offset === end - 1 ? size : { error: 'GIF has trailing data after its trailer' }
     }
     if (block === 0x21) {
       offset = skipSubBlocks(bytes, offset + 2)
     } else if (block === 0x2c) {
       if (offset + 10 > end) break
+      const problem = checkGifFrame(view, offset, ++frames, size, budget)
+      if (problem) return problem
       // Image descriptor, optional local color table, LZW minimum code size, then data.
       offset = skipSubBlocks(bytes, offset + 10 + colorTableLength(bytes[offset + 9] ?? 0) + 1)
-      sawImage = true
     } else {
       return { error: 'GIF has an unknown block type' }
     }
     if (offset < 0) break
   }
   return { error: 'GIF is truncated: no trailer' }
+}
+
+/** Image descriptor: separator, left, top, width, height (u16 LE each), packed fields. */
+function checkGifFrame(
+  view: DataView,
+  at: number,
+  index: number,
+  screen: Size,
+  budget: FrameBudget,
+) {
+  const label = `GIF frame ${index}`
+  const width = view.getUint16(at + 5, true)
+  const height = view.getUint16(at + 7, true)
+  return (
+    budget.frame(label, width, height) ??
+    outsideCanvas(
+      label,
+      { width, height },
+      view.getUint16(at + 1, true),
+      view.getUint16(at + 3, true),
+      screen,
+    )
+  )
 }
 
 function colorTableLength(packed: number) {
@@ -316,7 +448,7 @@ const BI_RGB = 0
 const BI_BITFIELDS = 3
 const BMP_BIT_COUNTS = new Set([1, 2, 4, 8, 16, 24, 32])
 
-function parseBmp(bytes: Uint8Array, view: DataView): Parsed {
+function parseBmp(bytes: Uint8Array, view: DataView, budget: FrameBudget): Parsed {
   const end = bytes.byteLength
   if (view.getUint32(2, true) !== end) {
     return { error: 'BMP file size field does not match the file' }
@@ -336,6 +468,8 @@ function parseBmp(bytes: Uint8Array, view: DataView): Parsed {
   // Negative height means rows are stored top-down; the image is just as tall.
   const height = Math.abs(signedHeight)
   if (width <= 0 || height === 0) return { error: 'BMP has a zero or negative width or height' }
+  const over = budget.still(width, height)
+  if (over) return over
 
   // Uncompressed rows are padded to 4 bytes; the pixel array must hold every row it declares.
   if (compression === BI_RGB || compression === BI_BITFIELDS) {
@@ -346,41 +480,159 @@ function parseBmp(bytes: Uint8Array, view: DataView): Parsed {
   return { width, height }
 }
 
-// WebP: RIFF container; the first chunk (VP8, VP8L or VP8X) carries the size.
+// WebP: RIFF container of chunks. The simple formats hold one VP8 (lossy) or VP8L (lossless)
+// bitstream; the extended format starts with a VP8X canvas, then either one bitstream of exactly
+// the canvas size, or (animation flag) ANMF frames, each placed on the canvas around its own
+// bitstream of the frame's size.
 
 const VP8 = fourcc('VP8 ')
 const VP8L = fourcc('VP8L')
 const VP8X = fourcc('VP8X')
+const ANMF = fourcc('ANMF')
 const RIFF_HEADER = 12
+const VP8X_ANIMATION = 0x02
 
-function parseWebp(bytes: Uint8Array, view: DataView): Parsed {
+type Chunk = { type: number; at: number; length: number }
+type WebpState = { canvas?: Size; animated: boolean; images: number; frames: number }
+
+function parseWebp(bytes: Uint8Array, view: DataView, budget: FrameBudget): Parsed {
   const end = bytes.byteLength
   if (view.getUint32(4, true) + 8 !== end) {
     return { error: 'WebP RIFF length does not match the file' }
   }
   if (RIFF_HEADER + 8 > end) return { error: 'WebP has no image chunk' }
 
-  const chunksOk = checkRiffChunks(view, end)
-  if (chunksOk !== true) return chunksOk
-  const type = view.getUint32(RIFF_HEADER)
-  const payload = RIFF_HEADER + 8
-  const length = view.getUint32(RIFF_HEADER + 4, true)
-  if (type === VP8) return parseVp8(bytes, view, payload, length)
-  if (type === VP8L) return parseVp8l(bytes, view, payload, length)
-  if (type === VP8X) return parseVp8x(view, payload, length)
-  return { error: 'WebP does not start with a VP8, VP8L or VP8X chunk' }
+  const state: WebpState = { animated: false, images: 0, frames: 0 }
+  for (let offset = RIFF_HEADER, index = 0; offset < end; index++) {
+    const next = afterChunk(view, offset, end)
+    if (typeof next !== 'number') return next
+    const type = view.getUint32(offset)
+    // Metadata and unknown chunks after the first need no look (a flood of them stays cheap).
+    if (index === 0 || type === VP8 || type === VP8L || type === VP8X || type === ANMF) {
+      const chunk = { type, at: offset + 8, length: view.getUint32(offset + 4, true) }
+      const problem = checkWebpChunk(bytes, view, chunk, index, state, budget)
+      if (problem) return problem
+    }
+    offset = next
+  }
+  const { canvas, animated } = state
+  if (!canvas) return { error: 'WebP has no image chunk' }
+  if (animated && state.frames === 0) return { error: 'Animated WebP has no frames (ANMF)' }
+  if (!animated && state.images === 0) {
+    return { error: 'WebP has no image bitstream (VP8 or VP8L)' }
+  }
+  return canvas
 }
 
-/** Every chunk must fit, and the last one must end (with its pad byte, if any) at the file end. */
-function checkRiffChunks(view: DataView, end: number): true | { error: string } {
-  let offset = RIFF_HEADER
-  while (offset + 8 <= end) {
-    const chunkEnd = offset + 8 + view.getUint32(offset + 4, true)
-    if (chunkEnd > end) return { error: 'WebP is truncated: a chunk does not fit in the file' }
-    if (chunkEnd === end) return true
-    offset = chunkEnd + (chunkEnd & 1)
+/**
+ * The offset after the chunk at `offset` (its pad byte too, which the last chunk may omit), or
+ * what is wrong when its header or data does not fit before `end`.
+ */
+function afterChunk(view: DataView, offset: number, end: number): number | Failure {
+  if (offset + 8 > end) return { error: 'WebP has a truncated chunk header' }
+  const dataEnd = offset + 8 + view.getUint32(offset + 4, true)
+  if (dataEnd > end) return { error: 'WebP is truncated: a chunk does not fit in the file' }
+  return dataEnd === end ? end : dataEnd + (dataEnd & 1)
+}
+
+function checkWebpChunk(
+  bytes: Uint8Array,
+  view: DataView,
+  chunk: Chunk,
+  index: number,
+  state: WebpState,
+  budget: FrameBudget,
+): Failure | undefined {
+  if (index === 0 && chunk.type === VP8X) {
+    if (chunk.length < 10) return { error: 'WebP VP8X chunk is too short' }
+    state.animated = ((bytes[chunk.at] ?? 0) & VP8X_ANIMATION) !== 0
+    const width = readU24LE(view, chunk.at + 4) + 1
+    const height = readU24LE(view, chunk.at + 7) + 1
+    state.canvas = { width, height }
+    return budget.canvas(width, height)
   }
-  return offset === end ? true : { error: 'WebP has a truncated chunk header' }
+  if (chunk.type === VP8 || chunk.type === VP8L) {
+    if (state.animated) return { error: 'Animated WebP has an image outside its frames (ANMF)' }
+    if (++state.images > 1) return { error: 'WebP has more than one image bitstream' }
+    const size = parseBitstream(bytes, view, chunk)
+    if ('error' in size) return size
+    if (!state.canvas) {
+      state.canvas = size // the simple format: the bitstream is the canvas
+      return budget.still(size.width, size.height)
+    }
+    return (
+      budget.frame('WebP bitstream', size.width, size.height) ??
+      differentSize('WebP bitstream', size, 'VP8X canvas', state.canvas)
+    )
+  }
+  if (!state.canvas) return { error: 'WebP does not start with a VP8, VP8L or VP8X chunk' }
+  if (chunk.type === VP8X) return { error: 'WebP has a VP8X chunk after its first chunk' }
+  if (chunk.type === ANMF) {
+    if (!state.animated) {
+      return { error: 'WebP has an animation frame (ANMF) but no animation flag' }
+    }
+    return checkAnimationFrame(bytes, view, chunk, ++state.frames, state.canvas, budget)
+  }
+  return undefined
+}
+
+/** ANMF: x/2, y/2, width-1, height-1 (u24 LE each), duration, flags, then the frame's chunks. */
+function checkAnimationFrame(
+  bytes: Uint8Array,
+  view: DataView,
+  chunk: Chunk,
+  index: number,
+  canvas: Size,
+  budget: FrameBudget,
+): Failure | undefined {
+  const label = `WebP frame ${index}`
+  if (chunk.length < 16) return { error: `${label} has a malformed ANMF chunk` }
+  const x = readU24LE(view, chunk.at) * 2
+  const y = readU24LE(view, chunk.at + 3) * 2
+  const frame = {
+    width: readU24LE(view, chunk.at + 6) + 1,
+    height: readU24LE(view, chunk.at + 9) + 1,
+  }
+  const placed =
+    budget.frame(label, frame.width, frame.height) ?? outsideCanvas(label, frame, x, y, canvas)
+  if (placed) return placed
+
+  // The frame's own chunks: ALPH and unknown ones are skipped, one VP8 or VP8L is required.
+  let bitstream: Size | undefined
+  const end = chunk.at + chunk.length
+  for (let offset = chunk.at + 16; offset < end; ) {
+    const next = afterChunk(view, offset, end)
+    if (typeof next !== 'number') return next
+    const inner = {
+      type: view.getUint32(offset),
+      at: offset + 8,
+      length: view.getUint32(offset + 4, true),
+    }
+    offset = next
+    if (inner.type !== VP8 && inner.type !== VP8L) continue
+    if (bitstream) return { error: `${label} has more than one image bitstream` }
+    const size = parseBitstream(bytes, view, inner)
+    if ('error' in size) return size
+    const what = `${label} bitstream`
+    const problem =
+      budget.size(what, size.width, size.height) ?? differentSize(what, size, label, frame)
+    if (problem) return problem
+    bitstream = size
+  }
+  return bitstream ? undefined : { error: `${label} has no image bitstream` }
+}
+
+function differentSize(what: string, size: Size, container: string, expected: Size) {
+  if (size.width === expected.width && size.height === expected.height) return undefined
+  return {
+    error: `${what} is ${size.width}x${size.height} but the ${container} is ${expected.width}x${expected.height}`,
+  }
+}
+
+function parseBitstream(bytes: Uint8Array, view: DataView, chunk: Chunk): Parsed {
+  return chunk.type === VP8
+    ? parseVp8(bytes, view, chunk.at, chunk.length)
+    : parseVp8l(bytes, view, chunk.at, chunk.length)
 }
 
 function parseVp8(bytes: Uint8Array, view: DataView, at: number, length: number): Parsed {
@@ -399,11 +651,6 @@ function parseVp8l(bytes: Uint8Array, view: DataView, at: number, length: number
   const bits = view.getUint32(at + 1, true)
   if (bits >>> 29 !== 0) return { error: 'WebP VP8L version is unknown' }
   return { width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1 }
-}
-
-function parseVp8x(view: DataView, at: number, length: number): Parsed {
-  if (length < 10) return { error: 'WebP VP8X chunk is too short' }
-  return { width: readU24LE(view, at + 4) + 1, height: readU24LE(view, at + 7) + 1 }
 }
 
 // Byte helpers

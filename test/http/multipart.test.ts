@@ -145,4 +145,19 @@ describe('parseMultipart', () => {
     expect(parse(parts(100))).toHaveLength(100)
     expect(() => parse(parts(101))).toThrow(/more than 100 parts/)
   })
+
+  test.each([
+    [
+      'without a name',
+      (i: number) => `--B\r\nContent-Disposition: form-data; x="${i}"\r\n\r\nx\r\n`,
+    ],
+    ['without a disposition', () => '--B\r\nX-Other: 1\r\n\r\nx\r\n'],
+    ['without headers', () => '--B\r\n\r\nx\r\n'],
+  ])('skipped parts %s count against the 100-part cap', (_, skipped) => {
+    const body = (n: number) =>
+      `${field('a', '1')}${Array.from({ length: n }, (_, i) => skipped(i)).join('')}--B--`
+    expect(simplified(body(99))).toEqual([{ name: 'a', filename: undefined, text: '1' }])
+    expect(() => parse(body(100))).toThrow(/more than 100 parts/)
+    expect(() => parse(body(100_000))).toThrow(/more than 100 parts/)
+  })
 })

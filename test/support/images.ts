@@ -132,7 +132,7 @@ export function makeGif(width: number, height: number): Uint8Array {
   ])
 }
 
-const GIF_MIN_CODE_SIZE = 2
+export const GIF_MIN_CODE_SIZE = 2
 const GIF_CLEAR = 1 << GIF_MIN_CODE_SIZE
 const GIF_EOI = GIF_CLEAR + 1
 
@@ -140,7 +140,7 @@ const GIF_EOI = GIF_CLEAR + 1
  * Valid LZW without compression: a clear code every two literals keeps the dictionary from ever
  * growing past 3-bit codes, so every decoder reads the same fixed-width stream.
  */
-function gifLzw(indices: number[]) {
+export function gifLzw(indices: number[]) {
   const bits = new BitWriter()
   indices.forEach((index, i) => {
     if (i % 2 === 0) bits.write(GIF_CLEAR, 3)
@@ -150,7 +150,7 @@ function gifLzw(indices: number[]) {
   return bits.bytes()
 }
 
-function gifSubBlocks(data: Uint8Array) {
+export function gifSubBlocks(data: Uint8Array) {
   const blocks: Uint8Array[] = []
   for (let at = 0; at < data.byteLength; at += 255) {
     const part = data.subarray(at, at + 255)
@@ -206,7 +206,7 @@ export function makeWebpExtended(width: number, height: number): Uint8Array {
   return riff([webpChunk('VP8X', header), webpChunk('VP8L', vp8lBitstream(width, height))])
 }
 
-function vp8lBitstream(width: number, height: number) {
+export function vp8lBitstream(width: number, height: number) {
   const bits = new BitWriter()
   bits.write(0x2f, 8) // signature
   bits.write(width - 1, 14)
@@ -229,7 +229,7 @@ function writeSingleSymbolCode(bits: BitWriter, symbol: number) {
   bits.write(symbol, wide ? 8 : 1)
 }
 
-function webpChunk(type: string, payload: Uint8Array) {
+export function webpChunk(type: string, payload: Uint8Array) {
   const padded = payload.byteLength + (payload.byteLength & 1)
   const chunk = new Uint8Array(8 + padded)
   chunk.set(latin1(type))
@@ -238,7 +238,7 @@ function webpChunk(type: string, payload: Uint8Array) {
   return chunk
 }
 
-function riff(chunks: Uint8Array[]) {
+export function riff(chunks: Uint8Array[]) {
   const body = concat([latin1('WEBP'), ...chunks])
   const header = new Uint8Array(8)
   header.set(latin1('RIFF'))
@@ -295,15 +295,15 @@ function noisyPixel(x: number, y: number, width: number, height: number, random:
   ] as const
 }
 
-function writeU24LE(bytes: Uint8Array, at: number, value: number) {
+export function writeU24LE(bytes: Uint8Array, at: number, value: number) {
   bytes.set([value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff], at)
 }
 
-function latin1(text: string) {
+export function latin1(text: string) {
   return Uint8Array.from(text, (c) => c.charCodeAt(0))
 }
 
-function concat(parts: Uint8Array[]) {
+export function concat(parts: Uint8Array[]) {
   const out = new Uint8Array(parts.reduce((sum, p) => sum + p.byteLength, 0))
   let at = 0
   for (const part of parts) {
