@@ -13,6 +13,7 @@ describe('loadConfig', () => {
       maxSide: 16384,
       maxPixels: 100_000_000,
       uploadBufferBytes: 32 * 1024 * 1024,
+      maxAnalysisLength: 2000,
     })
     expect(c.gemini).toBeUndefined()
   })
