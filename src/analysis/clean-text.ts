@@ -1,5 +1,6 @@
 // C0 controls but TAB, LF and CR; DEL; C1 controls. U+0000 cannot be stored in a PostgreSQL text
 // column at all (the whole write fails); the others are invisible junk in a description.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/g
 
 /**
