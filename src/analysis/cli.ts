@@ -91,7 +91,14 @@ try {
   const { modelCheck } = analysis
   modelCheck.start()
   // The look-up is bounded by GEMINI_TIMEOUT_MS; a few tries, then give up rather than hang.
-  await Promise.race([modelCheck.settled(), Bun.sleep(config.gemini.timeoutMs * 3)])
+  let timer: ReturnType<typeof setTimeout> | undefined
+  await Promise.race([
+    modelCheck.settled(),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, (config.gemini?.timeoutMs ?? 8000) * 3)
+    }),
+  ])
+  clearTimeout(timer)
   const health = modelCheck.health()
   await modelCheck.stop()
   if (health.status !== 'up') {

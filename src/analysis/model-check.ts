@@ -130,12 +130,21 @@ export class ModelCheck {
 
   private degrade(answer: string) {
     const { model } = this.lookup
-    const error = `GEMINI_MODEL "${model}" cannot be used: ${answer}`
+    // A refused key is a different fix from a wrong model name: name the variable to change.
+    const variable = /\bAPI[ _]?key\b/i.test(answer) ? 'GEMINI_API_KEY' : 'GEMINI_MODEL'
+    const error =
+      variable === 'GEMINI_MODEL'
+        ? `GEMINI_MODEL "${model}" cannot be used: ${answer}`
+        : `GEMINI_API_KEY was refused (GEMINI_MODEL "${model}"): ${answer}`
     // A periodic look-up repeating the same answer is not news.
     if (this.state.status === 'degraded' && this.state.error === error) return
     this.state = { status: 'degraded', model, error }
-    this.options.logger.error(`${error}. Set GEMINI_MODEL to a current model that takes images.`, {
-      variable: 'GEMINI_MODEL',
+    const fix =
+      variable === 'GEMINI_MODEL'
+        ? 'Set GEMINI_MODEL to a current model that takes images.'
+        : 'Check GEMINI_API_KEY.'
+    this.options.logger.error(`${error}. ${fix}`, {
+      variable,
       model,
       answer,
     })

@@ -59,7 +59,7 @@ export function errorBodyMessage(message: string) {
 const MODEL_GONE =
   /\b(not found|retired|deprecated|discontinued|decommissioned|shut ?down|no longer (available|supported|served))\b/i
 const INPUT_UNSUPPORTED =
-  /\b(does not|doesn't|do not|not) support(ed)?\b.*\b(image|input|modality|generateContent)\b|\binput modality\b/i
+  /\b(does not|doesn't|do not|not) support(ed)?\b.*\b(image|input|modality|generateContent)\b|\b(image|input|modality)\b.*\bnot (supported|enabled)\b/i
 
 /**
  * True when an error answer means the configured model cannot be used at all: a 404 (the model is
