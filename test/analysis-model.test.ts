@@ -193,6 +193,28 @@ describe('models that exist but cannot describe images', () => {
   })
 })
 
+describe('a key Google refuses', () => {
+  test('degraded, naming GEMINI_API_KEY rather than the model', async () => {
+    const fake = startFakeGemini()
+    fake.scriptLookup({
+      kind: 'error',
+      status: 400,
+      message: 'API key not valid. Please pass a valid API key.',
+    })
+    const t = await startTestApp({ env: geminiEnv(fake, GOOD_MODEL) })
+    try {
+      const h = await analysisHealth(t, 'degraded')
+      expect(h.status).toBe(200)
+      expect(h.body.checks.analysis.error).toContain('GEMINI_API_KEY was refused')
+      expect(h.body.checks.analysis.error).toContain('API key not valid')
+      expect(t.logs.filter((l) => l.variable === 'GEMINI_API_KEY')).toHaveLength(1)
+    } finally {
+      await t.stop()
+      await fake.stop()
+    }
+  })
+})
+
 describe('network trouble at start-up', () => {
   test('the API starts at once; the check retries in the background until Google answers', async () => {
     const fake = startFakeGemini()
