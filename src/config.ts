@@ -48,7 +48,7 @@ const envSchema = z.object({
 
   GEMINI_API_KEY: optionalString,
   // Current stable Flash (GA 2026-09-02) that takes image input; see the README's Gemini section.
-  GEMINI_MODEL: z.string().trim().min(1).default('gemini-3.8-flash'),
+  GEMINI_MODEL: optionalString.transform((v) => v ?? 'gemini-3.8-flash'),
   GEMINI_PROMPT: z
     .string()
     .default('この画像について簡潔に説明してください（日本語で、100文字以内）'),
