@@ -48,7 +48,14 @@ export function createApp(deps: AppDeps) {
   const app = createRouter()
   app.use(requestContext(deps.logger))
   app.use(authThrottle(new AuthFailures(deps.authFailures)))
-  app.route('/', healthRoutes({ database: deps.database.ping, storage: () => storage.ping() }))
+  const modelCheck = deps.analysis?.modelCheck
+  app.route(
+    '/',
+    healthRoutes(
+      { database: deps.database.ping, storage: () => storage.ping() },
+      modelCheck && (() => modelCheck.health()),
+    ),
+  )
   app.route('/', uploadRoute({ images, links, keys, limits, analyzer }))
   app.route('/', imageRoutes({ images, links, keys }))
   app.route('/', contentRoute({ images, storage, links, keys }))

@@ -50,7 +50,8 @@ const envSchema = z.object({
   AUTH_FAILURE_WINDOW_SECONDS: int(1).default(60),
 
   GEMINI_API_KEY: optionalString,
-  GEMINI_MODEL: z.string().default('gemini-2.5-flash'),
+  // Current stable Flash (GA 2026-09-02) that takes image input; see the README's Gemini section.
+  GEMINI_MODEL: optionalString.transform((v) => v ?? 'gemini-3.8-flash'),
   GEMINI_PROMPT: z
     .string()
     .default('この画像について簡潔に説明してください（日本語で、100文字以内）'),
@@ -60,6 +61,8 @@ const envSchema = z.object({
   GEMINI_POLL_INTERVAL_MS: int(10).default(2000),
   GEMINI_RETRY_BASE_MS: int(1).default(10_000),
   GEMINI_RETRY_MAX_MS: int(1).default(30 * 60_000),
+  // Longest stored description (characters); longer model output is cut, so it stays bounded.
+  GEMINI_MAX_OUTPUT_CHARS: int(1, 100_000).default(2000),
 })
 
 /** Names of the old Flask service's `.env`, folded into the new ones by `resolveLegacy`. */
@@ -116,6 +119,8 @@ export type Config = {
     maxFrames: number
     maxTotalFramePixels: number
     uploadBufferBytes: number
+    /** Longest stored Gemini description, in characters (code points); longer output is cut. */
+    maxAnalysisLength: number
   }
   shutdownTimeoutMs: number
   httpIdleTimeoutSeconds: number
@@ -233,6 +238,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
       maxFrames: e.MAX_IMAGE_FRAMES,
       maxTotalFramePixels: e.MAX_TOTAL_FRAME_PIXELS,
       uploadBufferBytes: e.UPLOAD_BUFFER_BYTES,
+      maxAnalysisLength: e.GEMINI_MAX_OUTPUT_CHARS,
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     httpIdleTimeoutSeconds: e.HTTP_IDLE_TIMEOUT_SECONDS,

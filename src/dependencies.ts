@@ -48,7 +48,13 @@ export async function buildDependencies(config: Config, logger: Logger): Promise
       ),
       logger,
       limits: config.limits,
-      analysis: await buildAnalysis(config.gemini, database.db, storage, logger),
+      analysis: await buildAnalysis(
+        config.gemini,
+        database.db,
+        storage,
+        logger,
+        config.limits.maxAnalysisLength,
+      ),
       authFailures: config.authFailures,
     }
   } catch (err) {

@@ -24,7 +24,7 @@ const server = startServer(app, {
   port: config.port,
   idleTimeoutSeconds: config.httpIdleTimeoutSeconds,
 })
-deps.analysis?.worker.start()
+deps.analysis?.start()
 logger.info('listening', {
   url: `http://${config.host}:${server.port}`,
   database: deps.database.kind,
@@ -39,7 +39,7 @@ async function shutdown(signal: string) {
   logger.info('shutting down', { signal })
   // Stop accepting, let in-flight requests finish, then force-close whatever is left.
   const forced = setTimeout(() => server.stop(true), config.shutdownTimeoutMs)
-  await Promise.all([server.stop(), deps.analysis?.worker.stop()])
+  await Promise.all([server.stop(), deps.analysis?.stop()])
   clearTimeout(forced)
   await deps.database.close()
   logger.info('stopped')

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import {
   errorBodyMessage,
+  isModelUnavailable,
   parseDuration,
   parseRetryAfter,
   retryDelayFromBody,
@@ -47,5 +48,25 @@ describe('Gemini outcome helpers', () => {
       'k=[redacted] and again [redacted]',
     )
     expect(scrubError('x'.repeat(2000), 'SECRET').length).toBeLessThanOrEqual(501)
+  })
+
+  test('answers that mean the model itself cannot be used, and ones that do not', () => {
+    const gone = [
+      [404, 'HTTP 404: NOT_FOUND: models/gemini-2.5-flash is not found for API version v1beta'],
+      [404, 'HTTP 404: Not Found'],
+      [400, 'HTTP 400: INVALID_ARGUMENT: The model gemini-x has been retired'],
+      [503, 'HTTP 503: UNAVAILABLE: This model is no longer available'],
+      [400, 'HTTP 400: INVALID_ARGUMENT: Image input is not supported by this model'],
+      [400, 'HTTP 400: INVALID_ARGUMENT: Input modality IMAGE is not enabled for models/x'],
+    ] as const
+    for (const [status, message] of gone) expect(isModelUnavailable(status, message)).toBe(true)
+    const notGone = [
+      [429, 'HTTP 429: RESOURCE_EXHAUSTED: Quota exceeded for model gemini-x'],
+      [503, 'HTTP 503: UNAVAILABLE: The model is overloaded. Please try again later.'],
+      [500, 'HTTP 500: INTERNAL: Internal error encountered.'],
+      [400, 'HTTP 400: INVALID_ARGUMENT: Unable to process input image.'],
+      [403, 'HTTP 403: PERMISSION_DENIED: API key not valid'],
+    ] as const
+    for (const [status, message] of notGone) expect(isModelUnavailable(status, message)).toBe(false)
   })
 })

@@ -15,6 +15,7 @@ describe('loadConfig', () => {
       maxFrames: 1000,
       maxTotalFramePixels: 500_000_000,
       uploadBufferBytes: 32 * 1024 * 1024,
+      maxAnalysisLength: 2000,
     })
     expect(c.gemini).toBeUndefined()
   })
@@ -85,5 +86,22 @@ describe('loadConfig', () => {
 
   test('production starts with an explicit key', () => {
     expect(loadConfig({ NODE_ENV: 'production', API_KEY: 'k' }).env).toBe('production')
+  })
+
+  test('Gemini: a current model by default (also when GEMINI_MODEL is empty), output cap at its edges', () => {
+    expect(loadConfig({ GEMINI_API_KEY: 'g' }).gemini?.model).toBe('gemini-3.8-flash')
+    expect(loadConfig({ GEMINI_API_KEY: 'g', GEMINI_MODEL: ' ' }).gemini?.model).toBe(
+      'gemini-3.8-flash',
+    )
+    expect(
+      loadConfig({ GEMINI_API_KEY: 'g', GEMINI_MODEL: 'gemini-3.5-flash-lite' }).gemini?.model,
+    ).toBe('gemini-3.5-flash-lite')
+    expect(loadConfig({ GEMINI_MAX_OUTPUT_CHARS: '1' }).limits.maxAnalysisLength).toBe(1)
+    expect(loadConfig({ GEMINI_MAX_OUTPUT_CHARS: '100000' }).limits.maxAnalysisLength).toBe(100_000)
+    for (const bad of ['0', '100001', '1.5', 'many']) {
+      expect(() => loadConfig({ GEMINI_MAX_OUTPUT_CHARS: bad })).toThrow(
+        /^GEMINI_MAX_OUTPUT_CHARS: /,
+      )
+    }
   })
 })

@@ -1,9 +1,11 @@
 import type { ImageRow, NewImageRow } from '../db/schema'
 import type { Logger } from '../http/logger'
 import type { Storage } from '../storage/storage'
+import { cleanModelText } from './clean-text'
 import type { ImageDescriber } from './gemini-client'
+import type { ModelCheck } from './model-check'
 import type { AnalysisOutcome } from './outcome'
-import type { AnalysisRepository } from './repository'
+import type { AnalysisPatch, AnalysisRepository } from './repository'
 
 /** The formats Gemini accepts as inline image data; anything else is `skipped`. */
 export const GEMINI_IMAGE_TYPES = new Set([
@@ -20,7 +22,11 @@ export type AnalyzerOptions = {
   maxAttempts: number
   retryBaseMs: number
   retryMaxMs: number
+  /** Longest stored description in characters; longer model output is cut. */
+  maxOutputChars: number
   logger: Logger
+  /** Whether the configured model is usable; absent means "assume it is". */
+  modelCheck?: Pick<ModelCheck, 'unusableReason' | 'markUnusable'>
   /** Source of jitter in [0, 1); injectable so tests can pin it. */
   random?: () => number
 }
@@ -94,6 +100,18 @@ export class Analyzer {
   }
 
   private async attempt(claimed: ImageRow, bytes: Uint8Array, prompt = this.options.prompt) {
+    return this.record(claimed, await this.outcomeOf(claimed, bytes, prompt), prompt)
+  }
+
+  private async outcomeOf(claimed: ImageRow, bytes: Uint8Array, prompt: string) {
+    const { maxAttempts, modelCheck } = this.options
+    // Claims beyond the limit were never recorded (a crash, a failed write): stop here.
+    if (claimed.analysisAttempts > maxAttempts) {
+      const error = `Gave up after ${maxAttempts} attempts${claimed.analysisError ? `; last error: ${claimed.analysisError}` : ''}`
+      return { kind: 'permanent', error } satisfies AnalysisOutcome
+    }
+    const unusable = modelCheck?.unusableReason()
+    if (unusable) return { kind: 'model-unavailable', error: unusable } satisfies AnalysisOutcome
     let outcome: AnalysisOutcome
     try {
       outcome = await this.describer.describe(
@@ -106,7 +124,11 @@ export class Analyzer {
       // The client classifies every Gemini failure; anything reaching here is unforeseen.
       outcome = { kind: 'retryable', error: `Analysis failed: ${(err as Error).name ?? 'Error'}` }
     }
-    return this.record(claimed, outcome, prompt)
+    if (outcome.kind === 'model-unavailable' && modelCheck) {
+      modelCheck.markUnusable(outcome.error)
+      outcome = { ...outcome, error: modelCheck.unusableReason() ?? outcome.error }
+    }
+    return outcome
   }
 
   private async record(
@@ -114,34 +136,24 @@ export class Analyzer {
     outcome: AnalysisOutcome,
     prompt = this.options.prompt,
   ): Promise<AnalysisResult> {
+    if (outcome.kind === 'text') {
+      // Stored as text and indexed for search: no characters PostgreSQL refuses, bounded length.
+      const text = cleanModelText(outcome.text, this.options.maxOutputChars)
+      outcome = text
+        ? { kind: 'text', text }
+        : { kind: 'permanent', error: 'Gemini returned no text' }
+    }
     const attempts = claimed.analysisAttempts
     let written: ImageRow | undefined
-    if (outcome.kind === 'text') {
-      written = await this.repo.finish(claimed, {
-        analysisStatus: 'done',
-        geminiAnalysis: outcome.text,
-        analysisModel: this.describer.model,
-        analysisPromptHash: promptHash(prompt),
-        analysisError: null,
-        analysisNextAttemptAt: null,
-        analyzedAt: new Date(),
-      })
-    } else if (outcome.kind === 'permanent' || attempts >= this.options.maxAttempts) {
-      written = await this.repo.finish(claimed, {
-        analysisStatus: 'failed',
-        analysisError: outcome.error,
-        analysisNextAttemptAt: null,
-      })
-    } else {
-      const delay = Math.max(
-        this.backoff(attempts),
-        outcome.kind === 'rate-limited' ? (outcome.retryAfterMs ?? 0) : 0,
-      )
-      written = await this.repo.finish(claimed, {
-        analysisStatus: 'pending',
-        analysisError: outcome.error,
-        analysisNextAttemptAt: new Date(Date.now() + delay),
-      })
+    try {
+      written = await this.repo.finish(claimed, this.patchFor(outcome, attempts, prompt))
+    } catch (err) {
+      // The attempt was counted at the claim; record that it could not be stored, so the
+      // attempt limit still applies (an unstorable result must not be retried forever).
+      const error = `Could not record the analysis result: ${describeDbError(err)}`
+      this.options.logger.warn('could not record an analysis result', { id: claimed.id, error })
+      outcome = { kind: 'retryable', error }
+      written = await this.repo.finish(claimed, this.patchFor(outcome, attempts, prompt))
     }
     this.options.logger.info('image analysis attempt', {
       id: claimed.id,
@@ -155,6 +167,37 @@ export class Analyzer {
     // Another claim took the row over meanwhile; report the row as it now is.
     const current = (await this.repo.findById(claimed.id)) ?? claimed
     return { image: current, settled: current.analysisStatus !== 'pending' }
+  }
+
+  /** The row's analysis columns after this outcome of attempt number `attempts`. */
+  private patchFor(outcome: AnalysisOutcome, attempts: number, prompt: string): AnalysisPatch {
+    if (outcome.kind === 'text') {
+      return {
+        analysisStatus: 'done',
+        geminiAnalysis: outcome.text,
+        analysisModel: this.describer.model,
+        analysisPromptHash: promptHash(prompt),
+        analysisError: null,
+        analysisNextAttemptAt: null,
+        analyzedAt: new Date(),
+      }
+    }
+    if (
+      outcome.kind === 'permanent' ||
+      outcome.kind === 'model-unavailable' ||
+      attempts >= this.options.maxAttempts
+    ) {
+      return { analysisStatus: 'failed', analysisError: outcome.error, analysisNextAttemptAt: null }
+    }
+    const delay = Math.max(
+      this.backoff(attempts),
+      outcome.kind === 'rate-limited' ? (outcome.retryAfterMs ?? 0) : 0,
+    )
+    return {
+      analysisStatus: 'pending',
+      analysisError: outcome.error,
+      analysisNextAttemptAt: new Date(Date.now() + delay),
+    }
   }
 
   /** Exponential backoff with jitter in [50%, 100%] of the step, capped. */
@@ -178,6 +221,15 @@ export class Analyzer {
     if (err instanceof ObjectMissing) return { kind: 'permanent', error: err.message }
     return { kind: 'retryable', error: `Could not read the image from storage: ${err.name}` }
   }
+}
+
+/** A database error in a form safe to store and log: its SQLSTATE, never the values. */
+function describeDbError(err: unknown) {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, i = 0; e && i < 5; i++) {
+    if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) return `SQLSTATE ${e.code}`
+    e = e.cause as typeof e
+  }
+  return err instanceof Error ? err.name : 'unknown error'
 }
 
 class ObjectMissing extends Error {

@@ -1,8 +1,16 @@
-import { ApiError, type Fetch, type GenerateContentResponse, GoogleGenAI } from '@google/genai'
+import {
+  ApiError,
+  type Fetch,
+  type GenerateContentResponse,
+  GoogleGenAI,
+  type Model,
+} from '@google/genai'
 import type { Config } from '../config'
+import type { LookupResult, ModelLookup } from './model-check'
 import {
   type AnalysisOutcome,
   errorBodyMessage,
+  isModelUnavailable,
   parseRetryAfter,
   retryDelayFromBody,
   scrubError,
@@ -21,8 +29,22 @@ export interface ImageDescriber {
   ): Promise<AnalysisOutcome>
 }
 
+// Model families that answer generateContent but take no image input (speech, media generation).
+// The API's model metadata lists methods, not input types, so the name is all there is to go on.
+const NO_IMAGE_INPUT = /(^|[-/])(embedding|tts|imagen|veo|lyria|aqa|transcribe)([-.]|$)/i
+
+/** Why a looked-up model cannot describe images, or undefined when nothing says it cannot. */
+export function imageInputProblem(model: Model): string | undefined {
+  const actions = model.supportedActions
+  if (actions && !actions.includes('generateContent')) {
+    return `the model does not support generateContent (it supports: ${actions.join(', ') || 'nothing'})`
+  }
+  if (NO_IMAGE_INPUT.test(model.name ?? '')) return 'the model does not take image input'
+  return undefined
+}
+
 /** Gemini through `@google/genai`: one generateContent call per image, outcome classified. */
-export class GeminiClient implements ImageDescriber {
+export class GeminiClient implements ImageDescriber, ModelLookup {
   private readonly ai: GoogleGenAI
 
   constructor(private readonly config: GeminiConfig) {
@@ -34,6 +56,28 @@ export class GeminiClient implements ImageDescriber {
 
   get model() {
     return this.config.model
+  }
+
+  /** `models.get` for the configured model: does it exist, and can it take an image? */
+  async lookup(): Promise<LookupResult> {
+    const safe = (message: string) => scrubError(message, this.config.apiKey)
+    try {
+      const model = await this.ai.models.get({
+        model: this.config.model,
+        config: { abortSignal: AbortSignal.timeout(this.config.timeoutMs) },
+      })
+      const problem = imageInputProblem(model)
+      return problem ? { kind: 'unusable', reason: problem } : { kind: 'usable' }
+    } catch (err) {
+      if (err instanceof ApiError) {
+        const answer = safe(`Google answered HTTP ${err.status}: ${errorBodyMessage(err.message)}`)
+        // 4xx other than timeout and quota: this model, key or project will not work as configured.
+        const transient = err.status === 408 || err.status === 429 || err.status >= 500
+        return transient ? { kind: 'retry', error: answer } : { kind: 'unusable', reason: answer }
+      }
+      const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err)
+      return { kind: 'retry', error: safe(`Gemini model lookup failed: ${message}`) }
+    }
   }
 
   async describe(bytes: Uint8Array, mimetype: string, prompt: string, timeoutMs: number) {
@@ -97,6 +141,8 @@ export class GeminiClient implements ImageDescriber {
         const retryAfterMs = retryDelayFromBody(err.message) ?? parseRetryAfter(retryAfter)
         return { kind: 'rate-limited', error: message, retryAfterMs }
       }
+      if (isModelUnavailable(err.status, message))
+        return { kind: 'model-unavailable', error: message }
       if (err.status === 408 || err.status >= 500) return { kind: 'retryable', error: message }
       return { kind: 'permanent', error: message }
     }

@@ -4,6 +4,8 @@ export type AnalysisOutcome =
   | { kind: 'retryable'; error: string }
   | { kind: 'rate-limited'; error: string; retryAfterMs?: number }
   | { kind: 'permanent'; error: string }
+  /** The configured model is gone or cannot take this input: permanent, and no use trying others. */
+  | { kind: 'model-unavailable'; error: string }
 
 const MAX_ERROR_LENGTH = 500
 
@@ -50,4 +52,24 @@ export function errorBodyMessage(message: string) {
     }
   } catch {}
   return message
+}
+
+// What Google says when the model itself is the problem: unknown, withdrawn, or unable to take the
+// request's input (as opposed to a problem with one image or a passing outage).
+const MODEL_GONE =
+  /\b(not found|retired|deprecated|discontinued|decommissioned|shut ?down|no longer (available|supported|served))\b/i
+const INPUT_UNSUPPORTED =
+  /\b(does not|doesn't|do not|not) support(ed)?\b.*\b(image|input|modality|generateContent)\b|\b(image|input|modality)\b.*\bnot (supported|enabled)\b/i
+
+/**
+ * True when an error answer means the configured model cannot be used at all: a 404 (the model is
+ * the only resource a generateContent URL names), or a refusal whose message says the model is
+ * unknown, retired, or does not take this kind of input. Quota (429) never counts.
+ */
+export function isModelUnavailable(status: number, message: string): boolean {
+  if (status === 429) return false
+  if (status === 404) return true
+  return (
+    /\bmodels?\b/i.test(message) && (MODEL_GONE.test(message) || INPUT_UNSUPPORTED.test(message))
+  )
 }

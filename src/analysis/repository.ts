@@ -1,6 +1,6 @@
-import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm'
+import { and, asc, count, eq, gt, inArray, lte, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
-import { type ImageRow, images, type NewImageRow } from '../db/schema'
+import { type AnalysisStatus, type ImageRow, images, type NewImageRow } from '../db/schema'
 
 export type AnalysisPatch = Pick<
   NewImageRow,
@@ -98,6 +98,37 @@ export class AnalysisRepository {
       )
       .returning()
     return row
+  }
+
+  /** How many rows of these types have this analysis status (the bulk re-run's total). */
+  async countByStatus(status: AnalysisStatus, mimetypes: string[]): Promise<number> {
+    const [row] = await this.db
+      .select({ n: count() })
+      .from(images)
+      .where(and(eq(images.analysisStatus, status), inArray(images.mimetype, mimetypes)))
+    return row?.n ?? 0
+  }
+
+  /** Ids with this status after `afterId`, in id order: keyset pages for the bulk re-run. */
+  async idsByStatus(
+    status: AnalysisStatus,
+    mimetypes: string[],
+    afterId: string | undefined,
+    limit: number,
+  ): Promise<string[]> {
+    const rows = await this.db
+      .select({ id: images.id })
+      .from(images)
+      .where(
+        and(
+          eq(images.analysisStatus, status),
+          inArray(images.mimetype, mimetypes),
+          afterId ? gt(images.id, afterId) : undefined,
+        ),
+      )
+      .orderBy(asc(images.id))
+      .limit(limit)
+    return rows.map((r) => r.id)
   }
 
   async findById(id: string): Promise<ImageRow | undefined> {

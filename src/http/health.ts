@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi'
+import type { ModelHealth } from '../analysis/model-check'
 import { errorResponse } from './openapi-responses'
 import { createRouter } from './router'
 
@@ -33,16 +34,32 @@ const checkSchema = z.object({
   error: z.string().optional(),
 })
 
+// Gemini is optional: a model that cannot be used degrades analysis, never the service's health.
+const analysisCheckSchema = z
+  .object({
+    status: z.enum(['checking', 'up', 'degraded']),
+    model: z.string(),
+    error: z.string().optional(),
+  })
+  .openapi({ description: 'Present when GEMINI_API_KEY is set; never affects the HTTP status' })
+
 const healthSchema = z
   .object({
     status: z.enum(['healthy', 'unhealthy']),
     service: z.literal('image-metadata-api'),
-    checks: z.object({ database: checkSchema, storage: checkSchema }),
+    checks: z.object({
+      database: checkSchema,
+      storage: checkSchema,
+      analysis: analysisCheckSchema.optional(),
+    }),
   })
   .openapi('Health')
 
 /** `GET /health`: no auth; 200 when every dependency answers, 503 with the detail otherwise. */
-export function healthRoutes(checks: { database: Check; storage: Check }) {
+export function healthRoutes(
+  checks: { database: Check; storage: Check },
+  analysis?: () => ModelHealth,
+) {
   const app = createRouter()
   const route = createRoute({
     method: 'get',
@@ -69,7 +86,7 @@ export function healthRoutes(checks: { database: Check; storage: Check }) {
       {
         status: healthy ? ('healthy' as const) : ('unhealthy' as const),
         service: 'image-metadata-api' as const,
-        checks: { database, storage },
+        checks: { database, storage, ...(analysis ? { analysis: analysis() } : {}) },
       },
       healthy ? 200 : 503,
     )

@@ -28,6 +28,7 @@ export function limitsRoute(deps: { keys: ApiKeyRing; limits: Config['limits'] }
     max_description_length: MAX_DESCRIPTION_LENGTH,
     max_tags: MAX_TAGS,
     max_tag_length: MAX_TAG_LENGTH,
+    max_analysis_length: limits.maxAnalysisLength,
     accepted_formats: SUPPORTED_FORMATS.map((f) => ({
       mimetype: f.mimetype,
       extension: f.extension,

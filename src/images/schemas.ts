@@ -200,6 +200,10 @@ export const limitsSchema = z
     max_description_length: z.number().int(),
     max_tags: z.number().int(),
     max_tag_length: z.number().int(),
+    max_analysis_length: z
+      .number()
+      .int()
+      .openapi({ description: 'Longest stored Gemini description (GEMINI_MAX_OUTPUT_CHARS)' }),
     accepted_formats: z.array(z.object({ mimetype: z.string(), extension: z.string() })),
   })
   .openapi('Limits')

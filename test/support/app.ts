@@ -72,7 +72,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     port: 0,
     idleTimeoutSeconds: config.httpIdleTimeoutSeconds,
   })
-  deps.analysis?.worker.start()
+  deps.analysis?.start()
   return {
     url: `http://127.0.0.1:${server.port}`,
     app,
@@ -83,7 +83,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     rawLogs,
     stop: async () => {
       await server.stop(true)
-      await deps.analysis?.worker.stop()
+      await deps.analysis?.stop()
       await deps.database.close()
       if (!options.database) await database.drop()
       await s3?.stop()

@@ -21,7 +21,16 @@ export type FakeRequest = {
 
 export type FakeGemini = {
   baseUrl: string
+  /** generateContent calls, in order. */
   requests: FakeRequest[]
+  /** models.get calls: the model name asked for, in order. */
+  lookups: string[]
+  /** Makes a model known (models.get answers it; generateContent accepts it). */
+  addModel(name: string, supportedGenerationMethods?: string[]): void
+  /** Forgets a model: models.get and generateContent answer 404 NOT_FOUND for it. */
+  removeModel(name: string): void
+  /** Queues replies for the next models.get calls (only `error` replies make sense). */
+  scriptLookup(...replies: FakeReply[]): void
   /** Queues replies for the next calls, in order. */
   script(...replies: FakeReply[]): void
   /** Queues replies for the next calls about one image (its base64 data), ahead of `script`. */
@@ -33,6 +42,17 @@ export type FakeGemini = {
 }
 
 const ROUTE = /^\/(v1|v1beta|v1alpha)\/models\/([^/:]+):generateContent$/
+const MODEL_ROUTE = /^\/(v1|v1beta|v1alpha)\/models\/([^/:]+)$/
+
+/** Models the fake knows from the start: the test default and the README's two choices. */
+export const FAKE_KNOWN_MODELS = ['gemini-test-flash', 'gemini-3.8-flash', 'gemini-3.5-flash-lite']
+
+const STATUS_NAMES: Record<number, string> = {
+  400: 'INVALID_ARGUMENT',
+  403: 'PERMISSION_DENIED',
+  404: 'NOT_FOUND',
+  503: 'UNAVAILABLE',
+}
 
 type Part = { text?: string; inlineData?: { mimeType?: string; data?: string } }
 type Body = { contents?: { parts?: Part[] }[] }
@@ -51,6 +71,18 @@ const googleError = (status: number, code: string, message: string, details: unk
  */
 export function startFakeGemini(): FakeGemini {
   const requests: FakeRequest[] = []
+  const lookups: string[] = []
+  const lookupQueue: FakeReply[] = []
+  const models = new Map<string, string[]>(
+    FAKE_KNOWN_MODELS.map((m) => [m, ['generateContent', 'countTokens']]),
+  )
+  // Google's own wording for a model it does not have.
+  const unknownModel = (version: string, model: string) =>
+    googleError(
+      404,
+      'NOT_FOUND',
+      `models/${model} is not found for API version ${version}, or is not supported for generateContent. Call ListModels to see the list of available models and their supported methods.`,
+    )
   const queue: FakeReply[] = []
   const queues = new Map<string, FakeReply[]>()
   let fallback: FakeReply | ((request: FakeRequest) => FakeReply) = {
@@ -73,7 +105,11 @@ export function startFakeGemini(): FakeGemini {
         })
         return Response.json(candidate(r.text ?? 'A late description'))
       case 'error':
-        return googleError(r.status, 'INTERNAL', r.message ?? 'Internal error encountered.')
+        return googleError(
+          r.status,
+          STATUS_NAMES[r.status] ?? 'INTERNAL',
+          r.message ?? 'Internal error encountered.',
+        )
       case 'rate-limited': {
         const details = r.retryDelay
           ? [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: r.retryDelay }]
@@ -105,6 +141,24 @@ export function startFakeGemini(): FakeGemini {
     idleTimeout: 60,
     async fetch(req) {
       const url = new URL(req.url)
+      const lookup = MODEL_ROUTE.exec(url.pathname)
+      if (req.method === 'GET' && lookup) {
+        const [, version = 'v1beta', name = ''] = lookup
+        const model = decodeURIComponent(name)
+        lookups.push(model)
+        const scripted = lookupQueue.shift()
+        if (scripted) return reply(scripted, req.signal)
+        const methods = models.get(model)
+        if (!methods) return unknownModel(version, model)
+        return Response.json({
+          name: `models/${model}`,
+          version: '001',
+          displayName: model,
+          inputTokenLimit: 1048576,
+          outputTokenLimit: 65536,
+          supportedGenerationMethods: methods,
+        })
+      }
       const match = ROUTE.exec(url.pathname)
       if (req.method !== 'POST' || !match) {
         return googleError(404, 'NOT_FOUND', `No route ${req.method} ${url.pathname}`)
@@ -121,6 +175,7 @@ export function startFakeGemini(): FakeGemini {
         prompt: parts.find((p) => typeof p.text === 'string')?.text,
       }
       requests.push(request)
+      if (!models.has(request.model)) return unknownModel(match[1] ?? 'v1beta', request.model)
       const next =
         queues.get(request.data ?? '')?.shift() ??
         queue.shift() ??
@@ -132,6 +187,16 @@ export function startFakeGemini(): FakeGemini {
   return {
     baseUrl: `http://127.0.0.1:${server.port}`,
     requests,
+    lookups,
+    addModel: (name, methods = ['generateContent', 'countTokens']) => {
+      models.set(name, methods)
+    },
+    removeModel: (name) => {
+      models.delete(name)
+    },
+    scriptLookup: (...replies) => {
+      lookupQueue.push(...replies)
+    },
     script: (...replies) => {
       queue.push(...replies)
     },
