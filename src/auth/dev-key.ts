@@ -51,7 +51,10 @@ export async function loadOrCreateSecret(dataDir: string, name: string): Promise
   await mkdir(dataDir, { recursive: true, mode: DIR_MODE })
   const secret = Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString('base64url')
   try {
-    await writeFile(path, `${secret}\n`, { mode: SECRET_MODE, flag: existing === null ? 'wx' : 'w' })
+    await writeFile(path, `${secret}\n`, {
+      mode: SECRET_MODE,
+      flag: existing === null ? 'wx' : 'w',
+    })
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
     // Another process created it between our read and write: use theirs.
