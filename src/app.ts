@@ -5,6 +5,7 @@ import type { Config } from './config'
 import type { Database } from './db/client'
 import { requireApiKey } from './http/auth'
 import { AuthFailures, authThrottle } from './http/auth-throttle'
+import { clientIp } from './http/client-ip'
 import { handleError } from './http/errors'
 import { healthRoutes } from './http/health'
 import type { Logger } from './http/logger'
@@ -31,6 +32,8 @@ export type AppDeps = {
   analysis?: Analysis
   /** Wrong-key throttle per client IP. */
   authFailures: Config['authFailures']
+  /** Reverse proxies in front whose X-Forwarded-For is believed (TRUST_PROXY); 0 when absent. */
+  trustProxyHops?: number
 }
 
 /** The whole HTTP API for the given dependencies; no globals, so tests build as many as they like. */
@@ -45,8 +48,9 @@ export function createApp(deps: AppDeps) {
   )
 
   const app = createRouter()
+  app.use(clientIp(deps.trustProxyHops ?? 0))
   app.use(requestContext(deps.logger))
-  app.use(authThrottle(new AuthFailures(deps.authFailures)))
+  app.use(authThrottle(new AuthFailures(deps.authFailures), keys))
   app.route('/', healthRoutes({ database: deps.database.ping, storage: () => storage.ping() }))
   app.route('/', uploadRoute({ images, links, keys, limits, analyzer }))
   app.route('/', imageRoutes({ images, links, keys }))

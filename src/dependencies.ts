@@ -62,6 +62,7 @@ export async function buildDependencies(config: Config, logger: Logger): Promise
       limits: config.limits,
       analysis: await buildAnalysis(config.gemini, database.db, storage, logger),
       authFailures: config.authFailures,
+      trustProxyHops: config.trustProxyHops,
     }
   } catch (err) {
     await database.close()
