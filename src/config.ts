@@ -223,6 +223,13 @@ export function loadConfig(rawEnv: Env = process.env): Config {
     }
   }
 
+  if (e.NODE_ENV === 'production' && storage.kind === 'local' && !e.PUBLIC_BASE_URL) {
+    // Local download links would otherwise take their origin from the client's Host header.
+    throw new ConfigError(
+      'PUBLIC_BASE_URL: required when NODE_ENV=production with the local store (download links are built from it, never from the Host header)',
+    )
+  }
+
   return {
     env: e.NODE_ENV,
     host: e.HOST,

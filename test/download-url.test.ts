@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { json, startTestApp, type TestApp, upload } from './support/app'
+import { json, startTestApp, type TestApp, upload, WRITE_KEY } from './support/app'
 import { makePng } from './support/images'
 import { s3Env, startS3, type TestS3 } from './support/s3'
 
@@ -40,6 +40,44 @@ describe('local store: HMAC-signed download URLs', () => {
     bare.search = ''
     const unauthenticated = await fetch(bare)
     expect(unauthenticated.status).toBe(401)
+  })
+
+  test('development keeps the convenience: without PUBLIC_BASE_URL the origin is the Host header', async () => {
+    const { data } = await json(await upload(t.url, makePng(4, 9, { seed: 5 })))
+    const res = await fetch(`${t.url}/api/images/${data.id}`, {
+      headers: { 'X-API-Key': WRITE_KEY, Host: 'dev-box.local:8000' },
+    })
+    expect((await json(res)).data.download_url).toStartWith('http://dev-box.local:8000/api/images/')
+  })
+
+  test('production: links are built from PUBLIC_BASE_URL whatever Host the client sends', async () => {
+    const production = await startTestApp({
+      env: { NODE_ENV: 'production', PUBLIC_BASE_URL: 'https://images.example.com' },
+    })
+    try {
+      const form = new FormData()
+      form.append('image_file', new File([makePng(4, 8, { seed: 6 })], 'p.png'))
+      form.append('metadata', JSON.stringify({ title: 't', description: 'd' }))
+      const headers = { 'X-API-Key': WRITE_KEY, Host: 'evil.example' }
+      const created = await fetch(`${production.url}/api/upload`, {
+        method: 'POST',
+        body: form,
+        headers,
+      })
+      expect(created.status).toBe(201)
+      const { data } = await json(created)
+      for (const res of [
+        { data },
+        await json(await fetch(`${production.url}/api/images/${data.id}`, { headers })),
+        { data: (await json(await fetch(`${production.url}/api/images`, { headers }))).data[0] },
+      ]) {
+        expect(res.data.download_url).toStartWith(
+          `https://images.example.com/api/images/${data.id}/`,
+        )
+      }
+    } finally {
+      await production.stop()
+    }
   })
 
   test('PUBLIC_BASE_URL replaces the request origin behind a proxy', async () => {
