@@ -15,6 +15,7 @@ import { createRouter } from './http/router'
 import { contentRoute } from './images/content-route'
 import type { DownloadLinks } from './images/download-links'
 import { limitsRoute } from './images/limits-route'
+import { ObjectSweep } from './images/object-sweep'
 import { ImageRepository } from './images/repository'
 import { imageRoutes } from './images/routes'
 import { ImageService } from './images/service'
@@ -45,7 +46,10 @@ export function createApp(deps: AppDeps) {
     storage,
     limits,
     analyzer && ((mimetype) => analyzer.initialStatus(mimetype)),
+    (object, cause) => sweep.add(object, cause),
   )
+  // Objects of deleted rows whose removal failed are retried in the background.
+  const sweep = new ObjectSweep((object) => images.removeObjectIfUnreferenced(object), deps.logger)
 
   const app = createRouter()
   app.use(clientIp(deps.trustProxyHops ?? 0))

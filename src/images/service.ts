@@ -3,6 +3,7 @@ import { type ImageInfo, inspectImage } from '../media/inspect'
 import type { Storage } from '../storage/storage'
 import { decodeCursor, encodeCursor } from './cursor'
 import { ImageRejected } from './errors'
+import type { LeftObject } from './object-sweep'
 import type { ImageRepository } from './repository'
 import type { ImagePatch, ListQuery } from './schemas'
 import { searchFor } from './search'
@@ -50,6 +51,8 @@ export class ImageService {
     private readonly storage: Storage,
     private readonly limits: DimensionLimits,
     private readonly initialAnalysis?: InitialAnalysis,
+    /** Gets the object of a deleted row whose removal failed (see `delete`). */
+    private readonly leftBehind?: (object: LeftObject, cause: unknown) => void,
   ) {}
 
   /** Judges the bytes by content: format, structure, and dimensions against the limits. */
@@ -169,17 +172,30 @@ export class ImageService {
   }
 
   /**
-   * Deletes the row, then the object under the exclusive content lock and only if no row took
-   * the same content meanwhile. A crash between the two steps leaves an orphan, never a row
-   * without its object.
+   * Deleting is done once the row is gone: the answer is then 204 whatever happens to the object.
+   * The object is removed next, under the exclusive content lock and only if no row took the same
+   * content meanwhile; if that fails (storage or database down), `leftBehind` gets it to retry in
+   * the background, and `reconcile --apply` removes whatever a stopped process never retried.
+   * If the row delete itself fails, nothing was done (503) and a retry starts again. Either way
+   * there is never a row without its object.
    */
   async delete(id: string): Promise<ImageRow | undefined> {
     const deleted = await this.repo.deleteById(id)
     if (!deleted) return undefined
-    await this.repo.withContentLock(deleted.md5Hash, 'exclusive', async (tx) => {
-      if (!(await this.repo.findByMd5(deleted.md5Hash, tx)))
-        await this.storage.delete(deleted.s3Key)
-    })
+    try {
+      await this.removeObjectIfUnreferenced(deleted)
+    } catch (err) {
+      this.leftBehind?.(deleted, err)
+    }
     return deleted
+  }
+
+  /** Removes the object unless a row (a re-upload of the same bytes) uses it again. */
+  removeObjectIfUnreferenced(object: LeftObject): Promise<'removed' | 'in use'> {
+    return this.repo.withContentLock(object.md5Hash, 'exclusive', async (tx) => {
+      if (await this.repo.findByMd5(object.md5Hash, tx)) return 'in use'
+      await this.storage.delete(object.s3Key)
+      return 'removed'
+    })
   }
 }
