@@ -155,8 +155,18 @@ describe('S3: presigned download URLs', () => {
     }
     const tampered: [string, string][] = [
       ['bogus signature', edit((u) => u.searchParams.set('X-Amz-Signature', 'bogus'))],
-      ['other object', edit((u) => void (u.pathname = u.pathname.replace(/\.png$/, '.jpg')))],
-      ['other host', edit((u) => void (u.hostname = '127.0.0.1'))],
+      [
+        'other object',
+        edit((u) => {
+          u.pathname = u.pathname.replace(/\.png$/, '.jpg')
+        }),
+      ],
+      [
+        'other host',
+        edit((u) => {
+          u.hostname = '127.0.0.1'
+        }),
+      ],
       ['longer life', edit((u) => u.searchParams.set('X-Amz-Expires', '604800'))],
       ['other type', edit((u) => u.searchParams.set('response-content-type', 'text/html'))],
       ['added parameter', edit((u) => u.searchParams.set('response-cache-control', 'no-store'))],
