@@ -5,6 +5,7 @@ import type { Config } from './config'
 import type { Database } from './db/client'
 import { requireApiKey } from './http/auth'
 import { AuthFailures, authThrottle } from './http/auth-throttle'
+import { clientIp } from './http/client-ip'
 import { handleError } from './http/errors'
 import { healthRoutes } from './http/health'
 import type { Logger } from './http/logger'
@@ -15,6 +16,7 @@ import { createRouter } from './http/router'
 import { contentRoute } from './images/content-route'
 import type { DownloadLinks } from './images/download-links'
 import { limitsRoute } from './images/limits-route'
+import { ObjectSweep } from './images/object-sweep'
 import { ImageRepository } from './images/repository'
 import { imageRoutes } from './images/routes'
 import { ImageService } from './images/service'
@@ -32,22 +34,25 @@ export type AppDeps = {
   analysis?: Analysis
   /** Wrong-key throttle per client IP. */
   authFailures: Config['authFailures']
+  /** Reverse proxies in front whose X-Forwarded-For is believed (TRUST_PROXY); 0 when absent. */
+  trustProxyHops?: number
 }
 
 /** The whole HTTP API for the given dependencies; no globals, so tests build as many as they like. */
 export function createApp(deps: AppDeps) {
   const { storage, keys, links, limits } = deps
   const analyzer = deps.analysis?.analyzer
-  const images = new ImageService(
-    new ImageRepository(deps.database.db),
-    storage,
-    limits,
-    analyzer && ((mimetype) => analyzer.initialStatus(mimetype)),
-  )
+  const images = new ImageService(new ImageRepository(deps.database.db), storage, limits, {
+    initialAnalysis: analyzer && ((mimetype) => analyzer.initialStatus(mimetype)),
+    onObjectLeftBehind: (object, cause) => sweep.add(object, cause),
+  })
+  // Objects of deleted rows whose removal failed are retried in the background.
+  const sweep = new ObjectSweep((object) => images.removeObjectIfUnreferenced(object), deps.logger)
 
   const app = createRouter()
+  app.use(clientIp(deps.trustProxyHops ?? 0))
   app.use(requestContext(deps.logger))
-  app.use(authThrottle(new AuthFailures(deps.authFailures)))
+  app.use(authThrottle(new AuthFailures(deps.authFailures), keys))
   const modelCheck = deps.analysis?.modelCheck
   app.route(
     '/',

@@ -48,6 +48,21 @@ const envSchema = z.object({
   HTTP_IDLE_TIMEOUT_SECONDS: int(1, 255).default(30),
   AUTH_FAILURE_LIMIT: int(1).default(20),
   AUTH_FAILURE_WINDOW_SECONDS: int(1).default(60),
+  // Reverse proxies in front that append to X-Forwarded-For: true = 1, false = 0 (ignore it).
+  TRUST_PROXY: z
+    .string()
+    .optional()
+    .transform((v) => {
+      const value = v?.trim().toLowerCase()
+      return value === 'true' ? '1' : value === 'false' || !value ? '0' : value
+    })
+    .pipe(
+      z.coerce
+        .number<string>({ error: 'must be true, false or a number of proxies (0-10)' })
+        .int()
+        .min(0)
+        .max(10),
+    ),
 
   GEMINI_API_KEY: optionalString,
   // Current stable Flash (GA 2026-09-02) that takes image input; see the README's Gemini section.
@@ -126,6 +141,8 @@ export type Config = {
   httpIdleTimeoutSeconds: number
   /** Wrong API keys one client IP may present per window before it is refused with 429. */
   authFailures: { limit: number; windowSeconds: number }
+  /** Trusted reverse proxies in front; the client IP is the TRUST_PROXY-th X-Forwarded-For hop from the right. */
+  trustProxyHops: number
   gemini?: {
     apiKey: string
     model: string
@@ -216,6 +233,13 @@ export function loadConfig(rawEnv: Env = process.env): Config {
     }
   }
 
+  if (e.NODE_ENV === 'production' && storage.kind === 'local' && !e.PUBLIC_BASE_URL) {
+    // Local download links would otherwise take their origin from the client's Host header.
+    throw new ConfigError(
+      'PUBLIC_BASE_URL: required when NODE_ENV=production with the local store (download links are built from it, never from the Host header)',
+    )
+  }
+
   return {
     env: e.NODE_ENV,
     host: e.HOST,
@@ -243,6 +267,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     httpIdleTimeoutSeconds: e.HTTP_IDLE_TIMEOUT_SECONDS,
     authFailures: { limit: e.AUTH_FAILURE_LIMIT, windowSeconds: e.AUTH_FAILURE_WINDOW_SECONDS },
+    trustProxyHops: e.TRUST_PROXY,
     gemini: e.GEMINI_API_KEY
       ? {
           apiKey: e.GEMINI_API_KEY,

@@ -1,6 +1,6 @@
 import { buildAnalysis } from './analysis/setup'
 import type { AppDeps } from './app'
-import { loadOrCreateSecret } from './auth/dev-key'
+import { loadOrCreateSecret, secureDataDir } from './auth/dev-key'
 import { ApiKeyRing } from './auth/key-ring'
 import type { ApiKeySpec, Config } from './config'
 import { openDatabase } from './db/client'
@@ -18,7 +18,19 @@ export async function openStorage(config: StorageOptions): Promise<Storage> {
 }
 
 /** Opens and prepares everything the app needs (migrations included) from the configuration. */
+const SECRET_FILES = ['dev-api-key', 'url-signing-secret'] as const
+
+/** True when something is kept under DATA_DIR (embedded database, local objects, generated secrets). */
+const usesDataDir = (config: Config) =>
+  config.database.kind === 'pglite' ||
+  config.storage.kind === 'local' ||
+  config.apiKeys.length === 0 ||
+  !config.urlSigningSecret
+
 export async function buildDependencies(config: Config, logger: Logger): Promise<AppDeps> {
+  if (usesDataDir(config)) {
+    await secureDataDir(config.dataDir, SECRET_FILES, (msg, fields) => logger.warn(msg, fields))
+  }
   const database = await openDatabase(config.database)
   try {
     await migrate(database.db)
@@ -56,6 +68,7 @@ export async function buildDependencies(config: Config, logger: Logger): Promise
         config.limits.maxAnalysisLength,
       ),
       authFailures: config.authFailures,
+      trustProxyHops: config.trustProxyHops,
     }
   } catch (err) {
     await database.close()

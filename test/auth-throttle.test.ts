@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { ApiKeyRing } from '../src/auth/key-ring'
 import { AuthFailures } from '../src/http/auth-throttle'
+import { clientIpFrom } from '../src/http/client-ip'
 import { json, READ_KEY, startTestApp, type TestApp, WRITE_KEY } from './support/app'
 
 const LIMIT = 5
@@ -19,7 +20,7 @@ describe('failed API keys per client', () => {
       headers: key ? { 'X-API-Key': key } : {},
     })
 
-  test('exactly LIMIT wrong keys are answered 401; then 429 with Retry-After, even for a valid key', async () => {
+  test('exactly LIMIT wrong keys are answered 401; then wrong keys get 429 with Retry-After', async () => {
     // A missing key is not a guess and does not count.
     for (let i = 0; i < LIMIT + 2; i++) expect((await get()).status).toBe(401)
     for (let i = 0; i < LIMIT; i++) {
@@ -33,10 +34,81 @@ describe('failed API keys per client', () => {
     const retryAfter = Number(blocked.headers.get('retry-after'))
     expect(retryAfter).toBeGreaterThan(0)
     expect(retryAfter).toBeLessThanOrEqual(3600)
-    // Blocked until the window ends, whatever key: a guesser cannot tell a right one.
-    expect((await get(READ_KEY)).status).toBe(429)
     // Requests without a key (health, signed links) are not throttled.
     expect((await fetch(`${t.url}/health`)).status).toBe(200)
+  })
+
+  test('a valid key from the blocked address still passes: failures of others never lock it out', async () => {
+    for (let i = 0; i < LIMIT + 1; i++) await get(`wrong-again-${i}`)
+    expect((await get('wrong-once-more')).status).toBe(429)
+    // 404: authenticated, the id just does not exist.
+    expect((await get(READ_KEY)).status).toBe(404)
+    expect((await get(WRITE_KEY)).status).toBe(404)
+    expect((await get('wrong-after-valid')).status).toBe(429)
+  })
+
+  test('auth failures are logged with the client IP and the reason, never the key presented', async () => {
+    const before = t.logs.length
+    await get('a-wrong-key-to-log')
+    await get()
+    const failures = t.logs.slice(before).filter((l) => l.msg === 'auth failed')
+    expect(failures.map((l) => l.client_ip)).toEqual(['127.0.0.1', '127.0.0.1'])
+    expect(failures.map((l) => l.reason).sort()).toEqual(['missing', 'throttled'])
+    expect(t.rawLogs.join('\n')).not.toContain('a-wrong-key-to-log')
+  })
+})
+
+describe('TRUST_PROXY', () => {
+  let direct: TestApp
+  let proxied: TestApp
+  beforeAll(async () => {
+    const env = { AUTH_FAILURE_LIMIT: '2', AUTH_FAILURE_WINDOW_SECONDS: '3600' }
+    direct = await startTestApp({ env })
+    proxied = await startTestApp({ env: { ...env, TRUST_PROXY: '1' } })
+  })
+  afterAll(async () => {
+    await direct.stop()
+    await proxied.stop()
+  })
+
+  const get = (t: TestApp, key: string, forwardedFor: string) =>
+    fetch(`${t.url}/api/limits`, { headers: { 'X-API-Key': key, 'X-Forwarded-For': forwardedFor } })
+
+  test('off by default: X-Forwarded-For is ignored, so forging it does not escape the throttle', async () => {
+    for (let i = 0; i < 2; i++)
+      expect((await get(direct, 'wrong', `198.51.100.${i}`)).status).toBe(401)
+    expect((await get(direct, 'wrong', '198.51.100.99')).status).toBe(429)
+    const logged = direct.logs.filter((l) => l.msg === 'auth failed').map((l) => l.client_ip)
+    expect(new Set(logged)).toEqual(new Set(['127.0.0.1']))
+  })
+
+  test('1: the right-most X-Forwarded-For hop is the client; what the client wrote left of it is ignored', async () => {
+    // Two clients behind the proxy; the first forges a left-most entry, which changes nothing.
+    for (let i = 0; i < 2; i++) {
+      expect((await get(proxied, 'wrong', `203.0.113.${i}, 192.0.2.1`)).status).toBe(401)
+    }
+    expect((await get(proxied, 'wrong', '192.0.2.1')).status).toBe(429)
+    expect((await get(proxied, 'wrong', '192.0.2.2')).status).toBe(401)
+    expect((await get(proxied, READ_KEY, '192.0.2.1')).status).toBe(200)
+    const logged = proxied.logs.filter((l) => l.msg === 'auth failed').map((l) => l.client_ip)
+    expect(logged).toEqual(['192.0.2.1', '192.0.2.1', '192.0.2.1', '192.0.2.2'])
+  })
+})
+
+describe('clientIpFrom', () => {
+  test.each([
+    [0, '198.51.100.7', '10.0.0.1'],
+    [1, undefined, '10.0.0.1'],
+    [1, '', '10.0.0.1'],
+    [1, '198.51.100.7', '198.51.100.7'],
+    [1, '6.6.6.6, 198.51.100.7', '198.51.100.7'],
+    [2, '6.6.6.6, 198.51.100.7, 172.16.0.2', '198.51.100.7'],
+    [3, '198.51.100.7, 172.16.0.2', '198.51.100.7'],
+    [1, '2001:db8::1', '2001:db8::1'],
+    [1, 'not-an-ip', '10.0.0.1'],
+    [1, '6.6.6.6, ', '6.6.6.6'],
+  ])('TRUST_PROXY=%p, X-Forwarded-For %p → %p', (hops, header, expected) => {
+    expect(clientIpFrom('10.0.0.1', header, hops)).toBe(expected)
   })
 })
 

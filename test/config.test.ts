@@ -79,13 +79,32 @@ describe('loadConfig', () => {
     [{ API_KEYS: 'a:1,a:2' }, /^API_KEYS: /],
     [{ S3_BUCKET: 'b' }, /^S3_ENDPOINT: /],
     [{ NODE_ENV: 'production' }, /^API_KEY: /],
+    [
+      { NODE_ENV: 'production', API_KEY: 'k' },
+      /^PUBLIC_BASE_URL: required when NODE_ENV=production/,
+    ],
+    [{ TRUST_PROXY: 'yes' }, /^TRUST_PROXY: /],
+    [{ TRUST_PROXY: '11' }, /^TRUST_PROXY: /],
   ])('%p is refused naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError)
     expect(() => loadConfig(env)).toThrow(message)
   })
 
-  test('production starts with an explicit key', () => {
-    expect(loadConfig({ NODE_ENV: 'production', API_KEY: 'k' }).env).toBe('production')
+  test('production starts with an explicit key (and PUBLIC_BASE_URL for the local store)', () => {
+    const production = { NODE_ENV: 'production', API_KEY: 'k' }
+    const local = loadConfig({ ...production, PUBLIC_BASE_URL: 'https://img.example.com' })
+    expect(local.env).toBe('production')
+    expect(local.publicBaseUrl).toBe('https://img.example.com')
+    // With S3 the links are presigned for S3_PUBLIC_ENDPOINT: the Host header is never used.
+    const s3 = { S3_ENDPOINT: 'http://minio:9000', S3_BUCKET: 'images' }
+    expect(loadConfig({ ...production, ...s3 }).publicBaseUrl).toBeUndefined()
+  })
+
+  test('TRUST_PROXY: off by default, true is one proxy, or a number of proxies', () => {
+    expect(loadConfig({}).trustProxyHops).toBe(0)
+    expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxyHops).toBe(0)
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxyHops).toBe(1)
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxyHops).toBe(2)
   })
 
   test('Gemini: a current model by default (also when GEMINI_MODEL is empty), output cap at its edges', () => {

@@ -42,6 +42,19 @@ describe.each(['local', 's3'] as const)('GET /api/images/:id/content (%s storage
     expect((await content({ 'If-None-Match': '"other"' })).status).toBe(200)
   })
 
+  test('If-None-Match uses the weak comparison: W/ tags, lists and * → 304; other tags → 200', async () => {
+    const md5 = md5Hex(bytes)
+    for (const header of [`W/"${md5}"`, `"other", W/"${md5}"`, `W/"a",W/"${md5}" , "b"`, '*']) {
+      const res = await content({ 'If-None-Match': header })
+      expect({ header, status: res.status }).toEqual({ header, status: 304 })
+      expect(res.headers.get('etag')).toBe(`"${md5}"`)
+    }
+    for (const header of [`W/"${md5.slice(1)}"`, `"other", W/"x"`, `w/"${md5}"`, md5]) {
+      const res = await content({ 'If-None-Match': header })
+      expect({ header, status: res.status }).toEqual({ header, status: 200 })
+    }
+  })
+
   test('Range → 206 with Content-Range; suffix and open ranges; 416 when unsatisfiable', async () => {
     const first = await content({ Range: 'bytes=0-9' })
     expect(first.status).toBe(206)

@@ -701,6 +701,62 @@ const CASES: Case[] = [
   )
 }
 
+// Issue 10 (items 9, 11, 13): headers that feed the auth throttle and conditional requests, and
+// deletes of what is not there. Wrong keys here count toward AUTH_FAILURE_LIMIT (20): keep few.
+const UNKNOWN_ID = '0190f0c4-0000-7000-8000-00000000abcd'
+CASES.push(
+  {
+    name: 'wrong key with a forged X-Forwarded-For (TRUST_PROXY off: ignored)',
+    call: {
+      method: 'GET',
+      path: '/api/images',
+      headers: { 'X-API-Key': 'wrong-key', 'X-Forwarded-For': '203.0.113.9, 198.51.100.1' },
+    },
+    expect: { status: 401, error: 'Invalid API key' },
+  },
+  {
+    name: 'wrong key with 8 KB of X-Forwarded-For garbage',
+    call: {
+      method: 'GET',
+      path: '/api/images',
+      headers: { 'X-API-Key': 'wrong-key', 'X-Forwarded-For': `${'x,'.repeat(4000)}` },
+    },
+    expect: { status: 401, error: 'Invalid API key' },
+  },
+  {
+    name: 'If-None-Match * on an unknown image (404, not 304)',
+    call: {
+      method: 'GET',
+      path: `/api/images/${UNKNOWN_ID}/content`,
+      headers: { 'If-None-Match': '*' },
+    },
+    expect: { status: 404 },
+  },
+  {
+    name: 'weak If-None-Match on an unknown image',
+    call: {
+      method: 'GET',
+      path: `/api/images/${UNKNOWN_ID}/content`,
+      headers: { 'If-None-Match': `W/"${'0'.repeat(32)}"` },
+    },
+    expect: { status: 404 },
+  },
+  {
+    name: 'If-None-Match: 8 KB unterminated weak tag',
+    call: {
+      method: 'GET',
+      path: `/api/images/${UNKNOWN_ID}/content`,
+      headers: { 'If-None-Match': `W/"${'a,'.repeat(4000)}` },
+    },
+    expect: { status: 404 },
+  },
+  {
+    name: 'DELETE an unknown id',
+    call: { method: 'DELETE', path: `/api/images/${UNKNOWN_ID}` },
+    expect: { status: 404, error: 'Not found' },
+  },
+)
+
 // Accepted, but only under a sanitised display name that cannot inject headers or paths.
 const ODD_FILENAMES = [
   '../../etc/passwd.jpg',

@@ -30,18 +30,20 @@ async function deleteWhileReuploadIsBetweenPutAndInsert(t: TestApp, bytes: Uint8
   let deletion: Promise<unknown> | undefined
   let deletionSettled = false
 
-  const paused = new ImageService(repo, t.deps.storage, t.config.limits, undefined, {
-    afterObjectPut: async () => {
-      const first = await plain.upload(input)
-      if (!first.created) throw new Error('setup: upload A should have created the row')
-      deletion = plain.delete(first.image.id).finally(() => {
-        deletionSettled = true
-      })
-      const deadline = Date.now() + 10_000
-      while (!deletionSettled && (await waitingAdvisoryLocks(t)) === 0) {
-        if (Date.now() > deadline) throw new Error('the delete neither finished nor waited')
-        await Bun.sleep(5)
-      }
+  const paused = new ImageService(repo, t.deps.storage, t.config.limits, {
+    hooks: {
+      afterObjectPut: async () => {
+        const first = await plain.upload(input)
+        if (!first.created) throw new Error('setup: upload A should have created the row')
+        deletion = plain.delete(first.image.id).finally(() => {
+          deletionSettled = true
+        })
+        const deadline = Date.now() + 10_000
+        while (!deletionSettled && (await waitingAdvisoryLocks(t)) === 0) {
+          if (Date.now() > deadline) throw new Error('the delete neither finished nor waited')
+          await Bun.sleep(5)
+        }
+      },
     },
   })
 

@@ -74,6 +74,7 @@ describe('the API process', () => {
 
   test.each([
     [{ NODE_ENV: 'production' }, 'API_KEY'],
+    [{ NODE_ENV: 'production', API_KEY: 'k' }, 'PUBLIC_BASE_URL'],
     [{ PORT: 'abc' }, 'PORT'],
     [{ MAX_UPLOAD_BYTES: '0' }, 'MAX_UPLOAD_BYTES'],
   ])('refuses to start with %p, one line naming %s', async (env, variable) => {

@@ -1,5 +1,5 @@
-import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
+import type { ApiKeyRing } from '../auth/key-ring'
 import type { AppEnv } from './env'
 import { errorBody } from './errors'
 
@@ -16,7 +16,7 @@ type Entry = { failures: number; windowEnds: number }
 /**
  * Counts wrong API keys per client in fixed windows. In-process defence in depth against key
  * guessing (keys are long and random anyway): each replica counts alone, and behind a reverse
- * proxy every client shares the proxy's address, so the limit then applies to all of them.
+ * proxy every client shares the proxy's address unless TRUST_PROXY names the hop to believe.
  */
 export class AuthFailures {
   readonly #clients = new Map<string, Entry>()
@@ -73,25 +73,25 @@ export class AuthFailures {
   }
 }
 
-type ServerLike = { requestIP?: (request: Request) => { address: string } | null }
-
-/** The peer address from Bun's server (Hono's `c.env` under Bun.serve); no proxy headers trusted. */
-export function clientAddress(c: Context): string {
-  const server = c.env as ServerLike | undefined
-  return server?.requestIP?.(c.req.raw)?.address ?? 'unknown'
-}
-
 /**
- * Once a client has presented `limit` wrong keys in a window, every request of it carrying a key,
- * valid or not, gets 429 until the window ends: a guesser learns nothing more. Requests without
- * a key (health, signed downloads) are not affected.
+ * Once a client has presented `limit` wrong keys in a window, its further wrong keys get 429
+ * until the window ends. A valid key always passes: a client must never be locked out by other
+ * requests' failures (behind a NAT or a proxy they share one address). Keys are long random
+ * secrets, so the limit is not what stops guessing; it keeps failures cheap and visible. Requests
+ * without a key (health, signed downloads) are not affected.
  */
-export const authThrottle = (failures: AuthFailures, client = clientAddress) =>
+export const authThrottle = (failures: AuthFailures, keys: Pick<ApiKeyRing, 'verify'>) =>
   createMiddleware<AppEnv>(async (c, next) => {
-    if (!c.req.header('x-api-key')) return next()
-    const who = client(c)
+    const presented = c.req.header('x-api-key')
+    if (!presented) return next()
+    const who = c.var.clientIp
     const wait = failures.retryAfter(who)
-    if (wait > 0) {
+    if (wait > 0 && !keys.verify(presented)) {
+      c.var.logger?.warn('auth failed', {
+        request_id: c.var.requestId,
+        client_ip: who,
+        reason: 'throttled',
+      })
       c.header('Retry-After', String(wait))
       return c.json(
         errorBody('Too many failed attempts', `Too many invalid API keys; retry in ${wait} s`),

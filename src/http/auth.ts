@@ -7,11 +7,17 @@ import { ApiError } from './errors'
 export const requireApiKey = (keys: ApiKeyRing) =>
   createMiddleware<AppEnv>(async (c, next) => {
     const presented = c.req.header('x-api-key')
-    if (!presented) {
-      throw new ApiError(401, 'API key is required', 'Please provide X-API-Key header')
-    }
-    const principal = keys.verify(presented)
+    const principal = presented ? keys.verify(presented) : undefined
     if (!principal) {
+      // The client's address, never the key presented: it may be a real key with a typo.
+      c.var.logger?.warn('auth failed', {
+        request_id: c.var.requestId,
+        client_ip: c.var.clientIp,
+        reason: presented ? 'invalid' : 'missing',
+      })
+      if (!presented) {
+        throw new ApiError(401, 'API key is required', 'Please provide X-API-Key header')
+      }
       throw new ApiError(401, 'Invalid API key', 'The provided API key is not valid')
     }
     c.set('principal', principal)

@@ -6,6 +6,8 @@ export type Principal = { name: string; readOnly: boolean }
 export type AppEnv = {
   Variables: {
     requestId: string
+    /** The peer, or the X-Forwarded-For hop chosen by TRUST_PROXY (see `clientIpFrom`). */
+    clientIp: string
     logger: Logger
     principal?: Principal
   }

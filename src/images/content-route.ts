@@ -4,6 +4,7 @@ import type { ApiKeyRing } from '../auth/key-ring'
 import { requireApiKey } from '../http/auth'
 import type { AppEnv } from '../http/env'
 import { ApiError, badRequest, errorBody, notFound } from '../http/errors'
+import { ifNoneMatchHits } from '../http/etag'
 import { errorResponses } from '../http/openapi-responses'
 import { parseRange } from '../http/range'
 import { apiKeySecurity, createRouter } from '../http/router'
@@ -86,8 +87,7 @@ export function contentRoute(deps: ContentRouteDeps) {
       'Content-Disposition': contentDisposition(image.originalFilename),
       'Accept-Ranges': 'bytes',
     }
-    const ifNoneMatch = c.req.header('if-none-match')
-    if (ifNoneMatch?.split(',').some((t) => t.trim() === etag || t.trim() === '*')) {
+    if (ifNoneMatchHits(c.req.header('if-none-match'), etag)) {
       return c.body(null, 304, headers)
     }
     const size = image.filesize

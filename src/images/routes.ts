@@ -137,6 +137,8 @@ export function imageRoutes(deps: ImageRoutesDeps) {
       path: '/api/images/{id}',
       operationId: 'deleteImage',
       summary: 'Delete the image: its row and its object',
+      description:
+        '204: the image is gone; its object is removed now, or in the background if storage is down. 503: nothing was deleted, retry.',
       request: { params: imageIdParams },
       responses: {
         204: { description: 'Deleted' },

@@ -4,6 +4,7 @@ import { type ImageInfo, inspectImage } from '../media/inspect'
 import type { Storage } from '../storage/storage'
 import { decodeCursor, encodeCursor } from './cursor'
 import { ImageRejected } from './errors'
+import type { LeftObject } from './object-sweep'
 import type { ImageRepository } from './repository'
 import type { ImagePatch, ListQuery } from './schemas'
 import { searchFor } from './search'
@@ -48,14 +49,20 @@ export type UploadHooks = {
   afterObjectPut?: (md5: string) => Promise<void>
 }
 
+export type ImageServiceOptions = {
+  initialAnalysis?: InitialAnalysis
+  /** Gets the object of a deleted row whose removal failed (see `delete`). */
+  onObjectLeftBehind?: (object: LeftObject, cause: unknown) => void
+  hooks?: UploadHooks
+}
+
 /** Upload, lookup and removal of images; keeps rows and objects consistent under concurrency. */
 export class ImageService {
   constructor(
     private readonly repo: ImageRepository,
     private readonly storage: Storage,
     private readonly limits: ImageLimits,
-    private readonly initialAnalysis?: InitialAnalysis,
-    private readonly hooks: UploadHooks = {},
+    private readonly options: ImageServiceOptions = {},
   ) {}
 
   /** Judges the bytes by content: format, structure, and every frame against the limits. */
@@ -133,7 +140,7 @@ export class ImageService {
     const s3Key = objectKeyFor(md5, image.extension)
     const created = await this.repo.withContentLock(md5, 'shared', async (tx) => {
       await this.storage.put(s3Key, input.bytes, image.mimetype)
-      await this.hooks.afterObjectPut?.(md5)
+      await this.options.hooks?.afterObjectPut?.(md5)
       return this.repo.insertIfAbsent(
         {
           id: Bun.randomUUIDv7(),
@@ -149,7 +156,7 @@ export class ImageService {
           tags: input.tags,
           metadata: input.metadata,
           uploadedBy: input.uploadedBy,
-          ...this.initialAnalysis?.(image.mimetype),
+          ...this.options.initialAnalysis?.(image.mimetype),
         },
         tx,
       )
@@ -162,17 +169,30 @@ export class ImageService {
   }
 
   /**
-   * Deletes the row, then the object under the exclusive content lock and only if no row took
-   * the same content meanwhile. A crash between the two steps leaves an orphan, never a row
-   * without its object.
+   * Deleting is done once the row is gone: the answer is then 204 whatever happens to the object.
+   * The object is removed next, under the exclusive content lock and only if no row took the same
+   * content meanwhile; if that fails (storage or database down), `leftBehind` gets it to retry in
+   * the background, and `reconcile --apply` removes whatever a stopped process never retried.
+   * If the row delete itself fails, nothing was done (503) and a retry starts again. Either way
+   * there is never a row without its object.
    */
   async delete(id: string): Promise<ImageRow | undefined> {
     const deleted = await this.repo.deleteById(id)
     if (!deleted) return undefined
-    await this.repo.withContentLock(deleted.md5Hash, 'exclusive', async (tx) => {
-      if (!(await this.repo.findByMd5(deleted.md5Hash, tx)))
-        await this.storage.delete(deleted.s3Key)
-    })
+    try {
+      await this.removeObjectIfUnreferenced(deleted)
+    } catch (err) {
+      this.options.onObjectLeftBehind?.(deleted, err)
+    }
     return deleted
+  }
+
+  /** Removes the object unless a row (a re-upload of the same bytes) uses it again. */
+  removeObjectIfUnreferenced(object: LeftObject): Promise<'removed' | 'in use'> {
+    return this.repo.withContentLock(object.md5Hash, 'exclusive', async (tx) => {
+      if (await this.repo.findByMd5(object.md5Hash, tx)) return 'in use'
+      await this.storage.delete(object.s3Key)
+      return 'removed'
+    })
   }
 }
