@@ -7,12 +7,14 @@ import { requireApiKey } from './http/auth'
 import { AuthFailures, authThrottle } from './http/auth-throttle'
 import { handleError } from './http/errors'
 import { healthRoutes } from './http/health'
+import { jsonBodyLimit } from './http/json-body'
 import type { Logger } from './http/logger'
 import { notFoundOrMethodNotAllowed } from './http/method-not-allowed'
 import { requestContext } from './http/request-context'
 import { createRouter } from './http/router'
 import { contentRoute } from './images/content-route'
 import type { DownloadLinks } from './images/download-links'
+import { jsonBodyLimits } from './images/json-limits'
 import { limitsRoute } from './images/limits-route'
 import { ImageRepository } from './images/repository'
 import { imageRoutes } from './images/routes'
@@ -47,9 +49,11 @@ export function createApp(deps: AppDeps) {
   const app = createRouter()
   app.use(requestContext(deps.logger))
   app.use(authThrottle(new AuthFailures(deps.authFailures)))
+  // Every JSON body is bounded while it is read, before any route parses it.
+  app.use(jsonBodyLimit(jsonBodyLimits(limits)))
   app.route('/', healthRoutes({ database: deps.database.ping, storage: () => storage.ping() }))
   app.route('/', uploadRoute({ images, links, keys, limits, analyzer }))
-  app.route('/', imageRoutes({ images, links, keys }))
+  app.route('/', imageRoutes({ images, links, keys, limits }))
   app.route('/', contentRoute({ images, storage, links, keys }))
   app.route('/', limitsRoute({ keys, limits }))
   app.route('/', analysisRoutes({ images, links, keys, analyzer }))

@@ -13,6 +13,10 @@ describe('loadConfig', () => {
       maxSide: 16384,
       maxPixels: 100_000_000,
       uploadBufferBytes: 32 * 1024 * 1024,
+      maxTitleLength: 255,
+      maxDescriptionLength: 10_000,
+      maxTags: 100,
+      maxTagLength: 100,
     })
     expect(c.gemini).toBeUndefined()
   })
