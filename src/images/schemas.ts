@@ -1,18 +1,19 @@
 import { z } from '@hono/zod-openapi'
 import { ANALYSIS_STATUSES } from '../db/schema'
 
-// PostgreSQL text and jsonb cannot hold U+0000: refuse it up front rather than fail on insert.
-const NUL_MESSAGE = 'must not contain NUL (U+0000) characters'
-const noNul = (s: string) => !s.includes('\u0000')
+// PostgreSQL text and jsonb cannot hold U+0000, and jsonb refuses an unpaired surrogate escape
+// (SQLSTATE 22P05): refuse both up front rather than fail on insert, after the object is stored.
+const NUL_MESSAGE = 'must not contain NUL (U+0000) characters or unpaired surrogates'
+const storable = (s: string) => !s.includes('\u0000') && s.isWellFormed()
 
-/** True when a JSON value has U+0000 in any string, key or value, at any depth. */
+/** True when a JSON value has U+0000 or an unpaired surrogate in any string, key or value. */
 export function containsNul(value: unknown): boolean {
-  if (typeof value === 'string') return !noNul(value)
+  if (typeof value === 'string') return !storable(value)
   if (typeof value !== 'object' || value === null) return false
-  return Object.entries(value).some(([k, v]) => !noNul(k) || containsNul(v))
+  return Object.entries(value).some(([k, v]) => !storable(k) || containsNul(v))
 }
 
-const text = () => z.string().refine(noNul, NUL_MESSAGE)
+const text = () => z.string().refine(storable, NUL_MESSAGE)
 
 /** The text bounds of an image, from the configuration (`MAX_TITLE_LENGTH`, ...). */
 export type TextLimits = {
