@@ -9,21 +9,36 @@ ALTER TABLE "images" ADD COLUMN "search_analysis" text;--> statement-breakpoint
 -- The generated expression changes, so the column (and its index) is dropped and added again.
 DROP INDEX IF EXISTS "images_search_grams_idx";--> statement-breakpoint
 ALTER TABLE "images" DROP COLUMN "search_grams";--> statement-breakpoint
--- Linear in the text: the old PL/pgSQL loop appended to an array (a copy per character) and
--- called substr() by character position (a scan from the start in UTF-8): quadratic twice over.
--- Now the characters are split once, each paired with the next two by a window, and the input
--- is taken as given (already in search form).
+-- Linear in the text: the old loop appended with `||` and called substr() by character position
+-- (a scan from the start of the string in UTF-8): quadratic twice over. Now the characters are
+-- split once, read by subscript and appended with array_append, which PL/pgSQL does in place on
+-- its expanded arrays. The input is taken as given: it is already in search form.
 CREATE OR REPLACE FUNCTION image_search_grams(VARIADIC fields text[]) RETURNS text[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT coalesce(array_agg(DISTINCT g), '{}')
-  FROM unnest(fields) AS f(field)
-  CROSS JOIN LATERAL (
-    SELECT c, lead(c) OVER w AS c2, lead(c, 2) OVER w AS c3
-    FROM unnest(string_to_array(f.field, NULL)) WITH ORDINALITY AS t(c, i)
-    WINDOW w AS (ORDER BY i)
-  ) AS chars
-  CROSS JOIN LATERAL (VALUES (c), (c || c2), (c || c2 || c3)) AS grams(g)
-  WHERE g IS NOT NULL
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+  field text;
+  chars text[];
+  grams text[] := '{}';
+  a text;
+  b text;
+  c text;
+BEGIN
+  FOREACH field IN ARRAY fields LOOP
+    CONTINUE WHEN field IS NULL;
+    chars := string_to_array(field, NULL);
+    b := NULL;
+    c := NULL;
+    FOR i IN 1..coalesce(array_length(chars, 1), 0) LOOP
+      a := b;
+      b := c;
+      c := chars[i];
+      grams := array_append(grams, c);
+      IF b IS NOT NULL THEN grams := array_append(grams, b || c); END IF;
+      IF a IS NOT NULL THEN grams := array_append(grams, a || b || c); END IF;
+    END LOOP;
+  END LOOP;
+  RETURN array(SELECT DISTINCT g FROM unnest(grams) AS g);
+END
 $$;--> statement-breakpoint
 ALTER TABLE "images" ADD COLUMN "search_grams" text[] GENERATED ALWAYS AS (image_search_grams(coalesce(search_title, lower(title)), coalesce(search_description, lower(description)), coalesce(search_analysis, lower(gemini_analysis)))) STORED NOT NULL;--> statement-breakpoint
 CREATE INDEX "images_search_grams_idx" ON "images" USING gin ("search_grams") WITH (fastupdate=true,gin_pending_list_limit=64);
