@@ -159,23 +159,29 @@ describe('input bounds', () => {
     const formUpload = (fields: Record<string, string>) =>
       upload(t.url, uniqueJpeg(), { metadata: null, fields })
 
-    test('all non-file fields together: exactly MAX_METADATA_BYTES passes, one more is 413', async () => {
-      const fixed = 't'.length + 'd'.length
-      const atLimit = await formUpload({
-        title: 't',
-        description: 'd',
-        blob: 'x'.repeat(META_BYTES - fixed),
-      })
+    test('plain fields: exactly MAX_METADATA_BYTES as stored passes, one byte more is 413', async () => {
+      const blob = 'x'.repeat(META_BYTES - storedBytes({ title: 't', description: 'd', blob: '' }))
+      expect(storedBytes({ title: 't', description: 'd', blob })).toBe(META_BYTES)
+      const atLimit = await formUpload({ title: 't', description: 'd', blob })
       expect(atLimit.status).toBe(201)
       const before = (await t.deps.database.db.select().from(images)).length
-      const over = await formUpload({
-        title: 't',
-        description: 'd',
-        blob: 'x'.repeat(META_BYTES - fixed + 1),
-      })
+      const over = await formUpload({ title: 't', description: 'd', blob: `${blob}x` })
       expect(over.status).toBe(413)
-      expect((await json(over)).message).toContain(`limit of ${META_BYTES} bytes together`)
+      expect((await json(over)).message).toContain(`the limit is ${META_BYTES}`)
       expect((await t.deps.database.db.select().from(images)).length).toBe(before)
+    })
+
+    test('a field far over the limit is refused as sent, before it is parsed', async () => {
+      const res = await formUpload({ title: 't', description: 'd', blob: 'x'.repeat(META_BYTES) })
+      expect(res.status).toBe(413)
+      expect((await json(res)).message).toContain(`limit of ${META_BYTES} bytes together`)
+    })
+
+    test('fields that grow when stored as JSON are measured as stored', async () => {
+      // 400 control characters: 400 bytes sent, 2,400 stored as \u0001 escapes.
+      const res = await formUpload({ title: 't', description: 'd', ctl: '\u0001'.repeat(400) })
+      expect(res.status).toBe(413)
+      expect((await json(res)).message).toContain('bytes stored')
     })
 
     test('fields sent beside the metadata JSON count as well', async () => {

@@ -7,6 +7,7 @@ import {
   multipartBoundary,
   parseMultipart,
 } from '../http/multipart'
+import { storedMetadataBytes } from './json-limits'
 import { type TextLimits, type UploadMetadata, uploadMetadataSchema } from './schemas'
 
 export type UploadLimits = { maxUploadBytes: number; maxMetadataBytes: number } & TextLimits
@@ -70,6 +71,13 @@ export async function parseUploadForm(request: Request, limits: UploadLimits): P
   }
   const meta = parseMetadata(parts, limits)
   const { title, description, tags, ...extra } = meta
+  // As stored (compact JSON), the same bound as a PATCH: escapes can make a field grow sixfold.
+  const stored = storedMetadataBytes({ title, description, tags: tags ?? [], metadata: extra })
+  if (stored > limits.maxMetadataBytes) {
+    throw payloadTooLarge(
+      `title, description, tags and metadata would take ${stored} bytes stored; the limit is ${limits.maxMetadataBytes}`,
+    )
+  }
   return {
     file: { name: file.filename, bytes: file.body },
     title,
