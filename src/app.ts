@@ -8,6 +8,7 @@ import { AuthFailures, authThrottle } from './http/auth-throttle'
 import { clientIp } from './http/client-ip'
 import { handleError } from './http/errors'
 import { healthRoutes } from './http/health'
+import { jsonBodyLimit } from './http/json-body'
 import type { Logger } from './http/logger'
 import { notFoundOrMethodNotAllowed } from './http/method-not-allowed'
 import { openApiDocument } from './http/openapi-document'
@@ -15,6 +16,7 @@ import { requestContext } from './http/request-context'
 import { createRouter } from './http/router'
 import { contentRoute } from './images/content-route'
 import type { DownloadLinks } from './images/download-links'
+import { jsonBodyLimits } from './images/json-limits'
 import { limitsRoute } from './images/limits-route'
 import { ObjectSweep } from './images/object-sweep'
 import { ImageRepository } from './images/repository'
@@ -53,6 +55,8 @@ export function createApp(deps: AppDeps) {
   app.use(clientIp(deps.trustProxyHops ?? 0))
   app.use(requestContext(deps.logger))
   app.use(authThrottle(new AuthFailures(deps.authFailures), keys))
+  // Every JSON body is bounded while it is read, before any route parses it.
+  app.use(jsonBodyLimit(jsonBodyLimits(limits)))
   const modelCheck = deps.analysis?.modelCheck
   app.route(
     '/',
@@ -62,7 +66,7 @@ export function createApp(deps: AppDeps) {
     ),
   )
   app.route('/', uploadRoute({ images, links, keys, limits, analyzer }))
-  app.route('/', imageRoutes({ images, links, keys }))
+  app.route('/', imageRoutes({ images, links, keys, limits }))
   app.route('/', contentRoute({ images, storage, links, keys }))
   app.route('/', limitsRoute({ keys, limits }))
   app.route('/', analysisRoutes({ images, links, keys, analyzer }))

@@ -43,6 +43,12 @@ const envSchema = z.object({
   MAX_TOTAL_FRAME_PIXELS: int(1).default(500_000_000),
   UPLOAD_BUFFER_BYTES: int(1).default(32 * 1024 * 1024),
 
+  // Text bounds of an image, in characters; title 255 like the old service's varchar column.
+  MAX_TITLE_LENGTH: int(1, 100_000).default(255),
+  MAX_DESCRIPTION_LENGTH: int(1, 1_000_000).default(10_000),
+  MAX_TAGS: int(0, 10_000).default(100),
+  MAX_TAG_LENGTH: int(1, 10_000).default(100),
+
   SHUTDOWN_TIMEOUT_MS: int(0).default(10_000),
   // Bun closes a connection idle this long (a stalled or trickling client); 255 is Bun's maximum.
   HTTP_IDLE_TIMEOUT_SECONDS: int(1, 255).default(30),
@@ -136,6 +142,10 @@ export type Config = {
     uploadBufferBytes: number
     /** Longest stored Gemini description, in characters (code points); longer output is cut. */
     maxAnalysisLength: number
+    maxTitleLength: number
+    maxDescriptionLength: number
+    maxTags: number
+    maxTagLength: number
   }
   shutdownTimeoutMs: number
   httpIdleTimeoutSeconds: number
@@ -263,6 +273,10 @@ export function loadConfig(rawEnv: Env = process.env): Config {
       maxTotalFramePixels: e.MAX_TOTAL_FRAME_PIXELS,
       uploadBufferBytes: e.UPLOAD_BUFFER_BYTES,
       maxAnalysisLength: e.GEMINI_MAX_OUTPUT_CHARS,
+      maxTitleLength: e.MAX_TITLE_LENGTH,
+      maxDescriptionLength: e.MAX_DESCRIPTION_LENGTH,
+      maxTags: e.MAX_TAGS,
+      maxTagLength: e.MAX_TAG_LENGTH,
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     httpIdleTimeoutSeconds: e.HTTP_IDLE_TIMEOUT_SECONDS,

@@ -16,6 +16,10 @@ describe('loadConfig', () => {
       maxTotalFramePixels: 500_000_000,
       uploadBufferBytes: 32 * 1024 * 1024,
       maxAnalysisLength: 2000,
+      maxTitleLength: 255,
+      maxDescriptionLength: 10_000,
+      maxTags: 100,
+      maxTagLength: 100,
     })
     expect(c.gemini).toBeUndefined()
   })

@@ -421,7 +421,7 @@ const CASES: Case[] = [
     call: {
       method: 'PATCH',
       path: '/api/images/00000000-0000-4000-8000-000000000000',
-      body: { title: 'x'.repeat(100_000) },
+      body: { title: 'x'.repeat(10_000) },
     },
     expect: { status: 400, message: /title/ },
   },
@@ -756,6 +756,163 @@ CASES.push(
     expect: { status: 404, error: 'Not found' },
   },
 )
+// Issue 10, defects 1-3, 5 and 8: every JSON body and non-file field bounded, text limits at
+// their edge, dates PostgreSQL cannot take, forged cursors, values jsonb refuses.
+const NO_SUCH_IMAGE = '/api/images/00000000-0000-4000-8000-000000000000'
+const patchCase = (name: string, body: unknown, expect: Expect): Case => ({
+  name: `PATCH: ${name}`,
+  call: { method: 'PATCH', path: NO_SUCH_IMAGE, body },
+  expect,
+})
+const forgedCursor = (raw: string) => Buffer.from(raw).toString('base64url')
+const BOUNDS_CASES: Case[] = [
+  patchCase('a 1 MB body', { metadata: { big: 'x'.repeat(1024 * 1024) } }, { status: 413 }),
+  patchCase(
+    'metadata nested 5,000 deep',
+    { metadata: nested(5000) },
+    {
+      status: 400,
+      message: /nests deeper than 21 levels/,
+    },
+  ),
+  patchCase(
+    'arrays nested 10,000 deep',
+    `{"metadata":{"a":${'['.repeat(10_000)}${']'.repeat(10_000)}}}`,
+    {
+      status: 400,
+      message: /nests deeper/,
+    },
+  ),
+  patchCase(
+    'title of 256 characters',
+    { title: 'x'.repeat(256) },
+    { status: 400, message: /title/ },
+  ),
+  patchCase(
+    'description of 10,001 characters',
+    { description: 'x'.repeat(10_001) },
+    {
+      status: 400,
+      message: /description/,
+    },
+  ),
+  patchCase(
+    '101 tags',
+    { tags: Array.from({ length: 101 }, (_, i) => `t${i}`) },
+    {
+      status: 400,
+      message: /tags/,
+    },
+  ),
+  patchCase(
+    'a tag of 101 characters',
+    { tags: ['x'.repeat(101)] },
+    { status: 400, message: /tags/ },
+  ),
+  patchCase('an unpaired surrogate in metadata', '{"metadata":{"a":"\\ud800"}}', {
+    status: 400,
+    message: /surrogate/,
+  }),
+  {
+    name: 'PATCH: a body that never ends',
+    rawHttp: `PATCH ${NO_SUCH_IMAGE} HTTP/1.1\r\nHost: x\r\nX-API-Key: ${WRITE_KEY}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n20000\r\n${' '.repeat(0x20000)}\r\n`,
+    expect: { status: 413 },
+  },
+  {
+    name: 'PATCH: a Content-Length of 200 MB',
+    rawHttp: `PATCH ${NO_SUCH_IMAGE} HTTP/1.1\r\nHost: x\r\nX-API-Key: ${WRITE_KEY}\r\nContent-Type: application/json\r\nContent-Length: 200000000\r\n\r\n{`,
+    expect: { status: 413 },
+  },
+  {
+    name: 'analyze: a 1 MB prompt body',
+    call: {
+      method: 'POST',
+      path: `${NO_SUCH_IMAGE}/analyze`,
+      body: { prompt: 'p'.repeat(1024 * 1024) },
+    },
+    expect: { status: 413 },
+  },
+  upload(
+    [
+      file(validJpeg()),
+      { name: 'title', value: 'big' },
+      { name: 'description', value: 'x' },
+      { name: 'blob', value: 'b'.repeat(MB5 - 4096), filename: undefined },
+    ],
+    { status: 413, message: /form fields/ },
+    'plain form fields of 5 MB',
+  ),
+  upload(
+    [
+      file(validJpeg()),
+      { name: 'title', value: 'x'.repeat(256) },
+      { name: 'description', value: 'd' },
+    ],
+    { status: 400, message: /title/ },
+    'plain title field of 256 characters',
+  ),
+  upload(
+    [file(validJpeg()), meta(JSON.stringify({ title: '😀'.repeat(256), description: 'd' }))],
+    { status: 400, message: /title/ },
+    'title of 256 emoji',
+  ),
+  upload(
+    [
+      file(validJpeg()),
+      meta(
+        JSON.stringify({
+          title: 't',
+          description: 'd',
+          tags: Array.from({ length: 101 }, (_, i) => `t${i}`),
+        }),
+      ),
+    ],
+    { status: 400, message: /tags/ },
+    '101 tags',
+  ),
+  upload(
+    [
+      file(validJpeg()),
+      meta(JSON.stringify({ title: 't', description: 'd', tags: ['x'.repeat(101)] })),
+    ],
+    { status: 400, message: /tags/ },
+    'a tag of 101 characters',
+  ),
+  upload(
+    [file(validJpeg()), meta('{"title":"t","description":"d","x":"\\udfff"}')],
+    { status: 400, message: /surrogate/ },
+    'an unpaired surrogate in metadata',
+  ),
+  {
+    name: 'list: uploaded_after=0000-01-01',
+    call: { method: 'GET', path: '/api/images?uploaded_after=0000-01-01' },
+    expect: { status: 400, message: /uploaded_after/ },
+  },
+  {
+    name: 'list: uploaded_before in the year 10000 (by its offset)',
+    call: { method: 'GET', path: '/api/images?uploaded_before=9999-12-31T23:59:59-01:00' },
+    expect: { status: 400, message: /uploaded_before/ },
+  },
+  {
+    name: 'list: forged cursor with a huge timestamp',
+    call: {
+      method: 'GET',
+      path: `/api/images?cursor=${forgedCursor(`n.999999999999999.${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}`)}`,
+    },
+    expect: { status: 400, message: /cursor/ },
+  },
+  {
+    name: 'list: forged cursor with a malformed id',
+    call: { method: 'GET', path: `/api/images?cursor=${forgedCursor(`n.1.${'-'.repeat(36)}`)}` },
+    expect: { status: 400, message: /cursor/ },
+  },
+  {
+    name: 'list: unpaired surrogate in the metadata filter',
+    call: { method: 'GET', path: `/api/images?metadata=${encodeURIComponent('{"a":"\\ud800"}')}` },
+    expect: { status: 400, message: /surrogate/ },
+  },
+]
+CASES.push(...BOUNDS_CASES)
 
 // Accepted, but only under a sanitised display name that cannot inject headers or paths.
 const ODD_FILENAMES = [

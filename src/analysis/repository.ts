@@ -1,6 +1,7 @@
 import { and, asc, count, eq, gt, inArray, lte, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { type AnalysisStatus, type ImageRow, images, type NewImageRow } from '../db/schema'
+import { searchColumns } from '../db/search-text'
 
 export type AnalysisPatch = Pick<
   NewImageRow,
@@ -87,7 +88,7 @@ export class AnalysisRepository {
     if (!lease) return undefined
     const [row] = await this.db
       .update(images)
-      .set(patch)
+      .set({ ...patch, ...searchColumns(patch) })
       .where(
         and(
           eq(images.id, claimed.id),

@@ -1,3 +1,4 @@
+import { describeError } from '../db/errors'
 import type { Logger } from '../http/logger'
 import type { Analyzer } from './analyzer'
 
@@ -41,7 +42,7 @@ export class AnalysisWorker {
         claimed = await this.analyzer.processDue(batchSize)
       } catch (err) {
         // A database hiccup must not end the loop; the next tick tries again.
-        this.options.logger.warn('analysis worker tick failed', { err: String(err) })
+        this.options.logger.warn('analysis worker tick failed', { err: describeError(err) })
       }
       // A full batch suggests more is due: go again at once, otherwise wait for the next poll.
       if (claimed < batchSize && this.running) await this.sleep(this.options.pollIntervalMs)

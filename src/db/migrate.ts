@@ -2,6 +2,7 @@ import { desc, sql } from 'drizzle-orm'
 import { readMigrationFiles } from 'drizzle-orm/migrator'
 import { bigint, pgSchema, serial, text } from 'drizzle-orm/pg-core'
 import type { Db } from './client'
+import { backfillSearchText } from './search-backfill'
 
 const MIGRATIONS_FOLDER = new URL('../../drizzle', import.meta.url).pathname
 // Arbitrary constant: serialises migrations across replicas starting at the same time.
@@ -16,11 +17,12 @@ const journal = pgSchema('drizzle').table('__drizzle_migrations', {
 /**
  * Applies the drizzle-kit migrations in `drizzle/`, bookkeeping in drizzle's own
  * `drizzle.__drizzle_migrations` table (so `drizzle-kit migrate` agrees), all in one transaction
- * behind an advisory lock so that concurrent starts are safe.
+ * behind an advisory lock so that concurrent starts are safe; then fills derived columns of rows
+ * that older code wrote (`backfillSearchText`). Returns the number of migrations applied.
  */
 export async function migrate(db: Db): Promise<number> {
   const migrations = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER })
-  return db.transaction(async (tx) => {
+  const applied = await db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`)
     await tx.execute(sql`create schema if not exists drizzle`)
     await tx.execute(sql`create table if not exists drizzle.__drizzle_migrations (
@@ -42,4 +44,6 @@ export async function migrate(db: Db): Promise<number> {
     }
     return applied
   })
+  await backfillSearchText(db)
+  return applied
 }

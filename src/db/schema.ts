@@ -48,12 +48,20 @@ export const images = pgTable(
     uploadedAt: utc('uploaded_at').notNull().defaultNow(),
     updatedAt: utc('updated_at').notNull().defaultNow(),
     uploadedBy: text('uploaded_by'),
-    // Every run of one to three characters of the searchable text, lower-cased: an n-gram index
-    // that finds substrings of any language (Japanese included), down to one character (0001).
+    // The searchable text in search form (NFKC + case folding, see search-text.ts), written by
+    // the application with its source column; null only on rows not yet backfilled (0003).
+    searchTitle: text('search_title'),
+    searchDescription: text('search_description'),
+    searchAnalysis: text('search_analysis'),
+    // Every run of one to three characters of the search text: an n-gram index that finds
+    // substrings of any language (Japanese included), down to one character. Rows written before
+    // the search columns existed fall back to lower() until the backfill reaches them.
     searchGrams: text('search_grams')
       .array()
       .notNull()
-      .generatedAlwaysAs(sql`image_search_grams(title, description, gemini_analysis)`),
+      .generatedAlwaysAs(
+        sql`image_search_grams(coalesce(search_title, lower(title)), coalesce(search_description, lower(description)), coalesce(search_analysis, lower(gemini_analysis)))`,
+      ),
   },
   (t) => [
     index('images_uploaded_at_id_idx').on(t.uploadedAt, t.id),
@@ -75,5 +83,7 @@ export const images = pgTable(
   ],
 )
 
-export type ImageRow = Omit<typeof images.$inferSelect, 'searchGrams'>
+/** The search columns only the database needs. */
+export type SearchColumns = 'searchGrams' | 'searchTitle' | 'searchDescription' | 'searchAnalysis'
+export type ImageRow = Omit<typeof images.$inferSelect, SearchColumns>
 export type NewImageRow = typeof images.$inferInsert

@@ -1,6 +1,7 @@
 import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import { carriesQuery, databaseError, describeError, isDataException } from '../db/errors'
 import type { AppEnv } from './env'
 
 /** An error the client caused or should know about; rendered as `{error, message, details?}`. */
@@ -43,11 +44,6 @@ export function isUnavailable(err: unknown): boolean {
   return false
 }
 
-const isDataException = (err: unknown) => {
-  const code = (err as { code?: unknown }).code
-  return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code)
-}
-
 export function errorBody(error: string, message: string, details?: unknown) {
   return details === undefined ? { error, message } : { error, message, details }
 }
@@ -67,12 +63,23 @@ export function handleError(err: Error, c: Context<AppEnv>) {
     }
     return c.json(errorBody(err.message || 'Error', err.message || 'Request failed'), status)
   }
+  // Logged by SQLSTATE and the statement's purpose: messages, SQL and parameters carry user data.
+  const route = `${c.req.method} ${c.req.routePath}`
   if (isDataException(err)) {
-    // Input that got past validation but that PostgreSQL refuses to store (SQLSTATE class 22).
+    // Input that got past validation but that PostgreSQL refuses (SQLSTATE class 22).
+    c.var.logger?.warn('database refused a value', {
+      request_id: c.var.requestId,
+      route,
+      ...databaseError(err),
+    })
     return c.json(errorBody('Bad request', 'A value in the request cannot be stored'), 400)
   }
   if (isUnavailable(err)) {
-    c.var.logger?.warn('dependency unavailable', { request_id: c.var.requestId, err: String(err) })
+    c.var.logger?.warn('dependency unavailable', {
+      request_id: c.var.requestId,
+      route,
+      err: describeError(err),
+    })
     return c.json(
       errorBody('Service unavailable', 'A backing service is unavailable; retry later'),
       503,
@@ -80,7 +87,9 @@ export function handleError(err: Error, c: Context<AppEnv>) {
   }
   c.var.logger?.error('unhandled error', {
     request_id: c.var.requestId,
-    err: err.stack ?? String(err),
+    route,
+    // The stack of a failed query starts with its SQL and parameters: never logged.
+    err: carriesQuery(err) ? describeError(err) : (err.stack ?? String(err)),
   })
   return c.json(errorBody('Internal server error', 'An unexpected error occurred'), 500)
 }

@@ -1,3 +1,4 @@
+import { describeError } from '../db/errors'
 import { isUnavailable } from './errors'
 import type { Logger } from './logger'
 
@@ -9,7 +10,7 @@ import type { Logger } from './logger'
 export function survivePoolErrors(logger: Logger) {
   const onError = (err: unknown) => {
     if (isUnavailable(err)) {
-      logger.warn('dependency connection error outside a request', { err: String(err) })
+      logger.warn('dependency connection error outside a request', { err: describeError(err) })
       return
     }
     logger.error('uncaught error', {

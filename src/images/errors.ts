@@ -7,3 +7,6 @@ export class ImageRejected extends Error {
     super(message)
   }
 }
+
+/** A change that would store more than `MAX_METADATA_BYTES` of title, description, tags, metadata. */
+export class MetadataTooLarge extends Error {}

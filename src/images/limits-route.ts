@@ -2,16 +2,12 @@ import { createRoute } from '@hono/zod-openapi'
 import type { ApiKeyRing } from '../auth/key-ring'
 import type { Config } from '../config'
 import { requireApiKey } from '../http/auth'
+import { MAX_METADATA_DEPTH } from '../http/json-depth'
 import { errorResponses } from '../http/openapi-responses'
 import { apiKeySecurity, createRouter } from '../http/router'
 import { SUPPORTED_FORMATS } from '../media/inspect'
-import {
-  limitsSchema,
-  MAX_DESCRIPTION_LENGTH,
-  MAX_TAG_LENGTH,
-  MAX_TAGS,
-  MAX_TITLE_LENGTH,
-} from './schemas'
+import { jsonBodyBytes } from './json-limits'
+import { limitsSchema } from './schemas'
 
 /** `GET /api/limits`: the limits the upload enforces, so clients can check before sending. */
 export function limitsRoute(deps: { keys: ApiKeyRing; limits: Config['limits'] }) {
@@ -24,10 +20,13 @@ export function limitsRoute(deps: { keys: ApiKeyRing; limits: Config['limits'] }
     max_image_pixels: limits.maxPixels,
     max_image_frames: limits.maxFrames,
     max_total_frame_pixels: limits.maxTotalFramePixels,
-    max_title_length: MAX_TITLE_LENGTH,
-    max_description_length: MAX_DESCRIPTION_LENGTH,
-    max_tags: MAX_TAGS,
-    max_tag_length: MAX_TAG_LENGTH,
+    // Text bounds (characters) and JSON bodies: checked on upload and PATCH alike.
+    max_title_length: limits.maxTitleLength,
+    max_description_length: limits.maxDescriptionLength,
+    max_tags: limits.maxTags,
+    max_tag_length: limits.maxTagLength,
+    max_json_body_bytes: jsonBodyBytes(limits),
+    max_metadata_depth: MAX_METADATA_DEPTH,
     max_analysis_length: limits.maxAnalysisLength,
     accepted_formats: SUPPORTED_FORMATS.map((f) => ({
       mimetype: f.mimetype,

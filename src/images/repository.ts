@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, getTableColumns, gte, lt, type SQL, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { type ImageRow, images, type NewImageRow } from '../db/schema'
+import { searchColumns } from '../db/search-text'
 
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
 type Executor = Db | Tx
@@ -8,11 +9,24 @@ type Executor = Db | Tx
 // The advisory-lock key of a content hash: its first 64 bits, so no hash function is needed in SQL.
 const lockKey = (md5: string) => BigInt.asIntN(64, BigInt(`0x${md5.slice(0, 16)}`)).toString()
 
-// Every column but the search n-grams, which only the database needs.
-const { searchGrams: _searchGrams, ...imageColumns } = getTableColumns(images)
+// Every column but the search columns, which only the database needs.
+const {
+  searchGrams: _searchGrams,
+  searchTitle: _searchTitle,
+  searchDescription: _searchDescription,
+  searchAnalysis: _searchAnalysis,
+  ...imageColumns
+} = getTableColumns(images)
+
+// The search form of a field, or lower() on rows the backfill has not reached (as the index has).
+const searchText = {
+  title: sql`coalesce(${images.searchTitle}, lower(${images.title}))`,
+  description: sql`coalesce(${images.searchDescription}, lower(${images.description}))`,
+  analysis: sql`coalesce(${images.searchAnalysis}, lower(${images.geminiAnalysis}), '')`,
+}
 
 export type ImageFilter = {
-  /** Lower-cased search text and the n-grams that must all be indexed for it. */
+  /** Search text in search form (see search-text.ts) and the n-grams that must all be indexed. */
   search?: { text: string; grams: string[]; exact: boolean }
   tags?: string[]
   mimetype?: string
@@ -36,7 +50,7 @@ function filterConditions(filter: ImageFilter): SQL[] {
     if (!exact) {
       const pattern = likePattern(text)
       where.push(
-        sql`(lower(${images.title}) like ${pattern} or lower(${images.description}) like ${pattern} or lower(coalesce(${images.geminiAnalysis}, '')) like ${pattern})`,
+        sql`(${searchText.title} like ${pattern} or ${searchText.description} like ${pattern} or ${searchText.analysis} like ${pattern})`,
       )
     }
   }
@@ -109,7 +123,7 @@ export class ImageRepository {
   async insertIfAbsent(row: NewImageRow, ex: Executor = this.db): Promise<ImageRow | undefined> {
     const [inserted] = await ex
       .insert(images)
-      .values(row)
+      .values({ ...row, ...searchColumns(row) })
       // No arbiter: the s3_key index (derived from the MD5) can fire first under concurrency.
       .onConflictDoNothing()
       .returning(imageColumns)
@@ -130,7 +144,7 @@ export class ImageRepository {
   async update(id: string, changes: ImageChanges, ex: Executor = this.db) {
     const [row] = await ex
       .update(images)
-      .set({ ...changes, updatedAt: sql`now()` })
+      .set({ ...changes, ...searchColumns(changes), updatedAt: sql`now()` })
       .where(eq(images.id, id))
       .returning(imageColumns)
     return row

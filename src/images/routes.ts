@@ -1,10 +1,12 @@
 import { createRoute } from '@hono/zod-openapi'
 import type { ApiKeyRing } from '../auth/key-ring'
 import { requireApiKey } from '../http/auth'
+import { payloadTooLarge } from '../http/body'
 import { badRequest, notFound } from '../http/errors'
 import { errorResponses } from '../http/openapi-responses'
 import { apiKeySecurity, createRouter } from '../http/router'
 import type { DownloadLinks } from './download-links'
+import { MetadataTooLarge } from './errors'
 import { presentImage } from './present'
 import {
   imageEnvelopeSchema,
@@ -13,10 +15,16 @@ import {
   imagePatchSchema,
   listQuerySchema,
   md5Params,
+  type TextLimits,
 } from './schemas'
 import { type ImageService, InvalidCursor } from './service'
 
-export type ImageRoutesDeps = { images: ImageService; links: DownloadLinks; keys: ApiKeyRing }
+export type ImageRoutesDeps = {
+  images: ImageService
+  links: DownloadLinks
+  keys: ApiKeyRing
+  limits: TextLimits
+}
 
 const json = <T>(schema: T, description: string) => ({
   description,
@@ -27,6 +35,7 @@ const json = <T>(schema: T, description: string) => ({
 export function imageRoutes(deps: ImageRoutesDeps) {
   const { images, links, keys } = deps
   const app = createRouter()
+  const patchSchema = imagePatchSchema(deps.limits)
   const middleware = requireApiKey(keys)
   const common = { security: apiKeySecurity, middleware, tags: ['images'] }
 
@@ -116,15 +125,21 @@ export function imageRoutes(deps: ImageRoutesDeps) {
       summary: 'Update title, description, tags; metadata is merged (null removes a key)',
       request: {
         params: imageIdParams,
-        body: { required: true, content: { 'application/json': { schema: imagePatchSchema } } },
+        body: { required: true, content: { 'application/json': { schema: patchSchema } } },
       },
       responses: {
         200: json(imageEnvelopeSchema, 'The updated image'),
-        ...errorResponses(400, 401, 403, 404, 503),
+        ...errorResponses(400, 401, 403, 404, 413, 503),
       },
     }),
     async (c) => {
-      const image = await images.update(c.req.valid('param').id, c.req.valid('json'))
+      let image: Awaited<ReturnType<ImageService['update']>>
+      try {
+        image = await images.update(c.req.valid('param').id, c.req.valid('json'))
+      } catch (err) {
+        if (err instanceof MetadataTooLarge) throw payloadTooLarge(err.message)
+        throw err
+      }
       if (!image) throw notFound('No image with this id')
       return c.json({ data: presentImage(image, links.forImage(image, c.req.url)) }, 200)
     },

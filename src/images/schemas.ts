@@ -1,39 +1,64 @@
 import { z } from '@hono/zod-openapi'
 import { ANALYSIS_STATUSES } from '../db/schema'
 
-// PostgreSQL text and jsonb cannot hold U+0000: refuse it up front rather than fail on insert.
-const NUL_MESSAGE = 'must not contain NUL (U+0000) characters'
-const noNul = (s: string) => !s.includes('\u0000')
+// PostgreSQL text and jsonb cannot hold U+0000, and jsonb refuses an unpaired surrogate escape
+// (SQLSTATE 22P05): refuse both up front rather than fail on insert, after the object is stored.
+const NUL_MESSAGE = 'must not contain NUL (U+0000) characters or unpaired surrogates'
+const storable = (s: string) => !s.includes('\u0000') && s.isWellFormed()
 
-/** True when a JSON value has U+0000 in any string, key or value, at any depth. */
+/** True when a JSON value has U+0000 or an unpaired surrogate in any string, key or value. */
 export function containsNul(value: unknown): boolean {
-  if (typeof value === 'string') return !noNul(value)
+  if (typeof value === 'string') return !storable(value)
   if (typeof value !== 'object' || value === null) return false
-  return Object.entries(value).some(([k, v]) => !noNul(k) || containsNul(v))
+  return Object.entries(value).some(([k, v]) => !storable(k) || containsNul(v))
 }
 
-const text = () => z.string().refine(noNul, NUL_MESSAGE)
+const text = () => z.string().refine(storable, NUL_MESSAGE)
 
-export const MAX_TITLE_LENGTH = 500
-export const MAX_DESCRIPTION_LENGTH = 10_000
-export const MAX_TAGS = 100
-export const MAX_TAG_LENGTH = 100
+/** The text bounds of an image, from the configuration (`MAX_TITLE_LENGTH`, ...). */
+export type TextLimits = {
+  maxTitleLength: number
+  maxDescriptionLength: number
+  maxTags: number
+  maxTagLength: number
+}
 
-export const tagsSchema = z
-  .array(text().trim().min(1).max(MAX_TAG_LENGTH))
-  .max(MAX_TAGS)
-  .transform((tags) => [...new Set(tags)])
+/** Length in characters (code points), as PostgreSQL's varchar counts, not UTF-16 units. */
+export const characterCount = (s: string) => {
+  let n = 0
+  for (const _ of s) n++
+  return n
+}
+const maxChars = (max: number) =>
+  [
+    (s: string) => s.length <= max || characterCount(s) <= max,
+    { message: `must be at most ${max} characters` },
+  ] as const
+
+const boundedText = (max: number) => text().refine(...maxChars(max))
+
+export const tagsSchema = (limits: TextLimits) =>
+  z
+    .array(
+      text()
+        .trim()
+        .min(1)
+        .refine(...maxChars(limits.maxTagLength)),
+    )
+    .max(limits.maxTags, `must have at most ${limits.maxTags} tags`)
+    .transform((tags) => [...new Set(tags)])
 
 /** The upload's `metadata` JSON: title and description required, every other field kept. */
-export const uploadMetadataSchema = z
-  .object({
-    title: text().max(MAX_TITLE_LENGTH),
-    description: text().max(MAX_DESCRIPTION_LENGTH),
-    tags: tagsSchema.optional(),
-  })
-  .catchall(z.unknown().refine((v) => !containsNul(v), NUL_MESSAGE))
+export const uploadMetadataSchema = (limits: TextLimits) =>
+  z
+    .object({
+      title: boundedText(limits.maxTitleLength),
+      description: boundedText(limits.maxDescriptionLength),
+      tags: tagsSchema(limits).optional(),
+    })
+    .catchall(z.unknown().refine((v) => !containsNul(v), NUL_MESSAGE))
 
-export type UploadMetadata = z.infer<typeof uploadMetadataSchema>
+export type UploadMetadata = z.infer<ReturnType<typeof uploadMetadataSchema>>
 
 export const imageSchema = z
   .object({
@@ -66,11 +91,23 @@ export const imageSchema = z
 export const MAX_PAGE_SIZE = 200
 export const DEFAULT_PAGE_SIZE = 50
 export const MAX_QUERY_LENGTH = 200
+/** Tags one list query may require (a filter, not stored). */
+export const MAX_TAG_FILTERS = 100
+
+/** Dates the API accepts: years 0001 to 9999 (UTC), well inside PostgreSQL's timestamptz range. */
+export const MIN_DATE = new Date('0001-01-01T00:00:00.000Z').getTime()
+export const MAX_DATE = new Date('9999-12-31T23:59:59.999Z').getTime()
+export const inDateRange = (d: Date) => d.getTime() >= MIN_DATE && d.getTime() <= MAX_DATE
 
 const isoDate = z.iso
   .datetime({ offset: true })
   .or(z.iso.date())
-  .transform((v) => new Date(v))
+  .transform((v, ctx) => {
+    const date = new Date(v)
+    if (inDateRange(date)) return date
+    ctx.addIssue({ code: 'custom', message: 'must be a date from 0001-01-01 to 9999-12-31 (UTC)' })
+    return z.NEVER
+  })
 
 const jsonObject = z.string().transform((raw, ctx) => {
   try {
@@ -135,7 +172,7 @@ export const listQuerySchema = z.object({
     .optional()
     .openapi({ description: 'Substring of title, description or analysis (any language)' }),
   tag: z
-    .union([text().trim().min(1), z.array(text().trim().min(1)).max(MAX_TAGS)])
+    .union([text().trim().min(1), z.array(text().trim().min(1)).max(MAX_TAG_FILTERS)])
     .optional()
     .transform((v) => (v === undefined ? undefined : [v].flat()))
     .openapi({ description: 'Repeatable; every given tag must be present' }),
@@ -153,28 +190,29 @@ export type ListQuery = z.infer<typeof listQuerySchema>
 const reservedMetadataKeys = (value: Record<string, unknown>) =>
   !('title' in value || 'description' in value || 'tags' in value)
 
-export const imagePatchSchema = z
-  .strictObject({
-    title: text().max(MAX_TITLE_LENGTH).optional(),
-    description: text().max(MAX_DESCRIPTION_LENGTH).optional(),
-    tags: tagsSchema.optional(),
-    metadata: z
-      .record(z.string(), z.unknown())
-      .refine(reservedMetadataKeys, 'title, description and tags are fields of their own')
-      .refine((v) => !containsNul(v), NUL_MESSAGE)
-      .optional()
-      .openapi({
-        description:
-          'Merged into the stored metadata at the top level: keys given replace, null removes',
-      }),
-  })
-  .refine(
-    (v) => Object.keys(v).length > 0,
-    'Send at least one of title, description, tags, metadata',
-  )
-  .openapi('ImagePatch')
+export const imagePatchSchema = (limits: TextLimits) =>
+  z
+    .strictObject({
+      title: boundedText(limits.maxTitleLength).optional(),
+      description: boundedText(limits.maxDescriptionLength).optional(),
+      tags: tagsSchema(limits).optional(),
+      metadata: z
+        .record(z.string(), z.unknown())
+        .refine(reservedMetadataKeys, 'title, description and tags are fields of their own')
+        .refine((v) => !containsNul(v), NUL_MESSAGE)
+        .optional()
+        .openapi({
+          description:
+            'Merged into the stored metadata at the top level: keys given replace, null removes',
+        }),
+    })
+    .refine(
+      (v) => Object.keys(v).length > 0,
+      'Send at least one of title, description, tags, metadata',
+    )
+    .openapi('ImagePatch')
 
-export type ImagePatch = z.infer<typeof imagePatchSchema>
+export type ImagePatch = z.infer<ReturnType<typeof imagePatchSchema>>
 
 export const imageEnvelopeSchema = z.object({ data: imageSchema }).openapi('ImageEnvelope')
 
@@ -204,6 +242,8 @@ export const limitsSchema = z
       .number()
       .int()
       .openapi({ description: 'Longest stored Gemini description (GEMINI_MAX_OUTPUT_CHARS)' }),
+    max_json_body_bytes: z.number().int(),
+    max_metadata_depth: z.number().int(),
     accepted_formats: z.array(z.object({ mimetype: z.string(), extension: z.string() })),
   })
   .openapi('Limits')

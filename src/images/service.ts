@@ -3,11 +3,15 @@ import type { ImageLimits } from '../media/frame-budget'
 import { type ImageInfo, inspectImage } from '../media/inspect'
 import type { Storage } from '../storage/storage'
 import { decodeCursor, encodeCursor } from './cursor'
-import { ImageRejected } from './errors'
+import { ImageRejected, MetadataTooLarge } from './errors'
+import { storedMetadataBytes } from './json-limits'
 import type { LeftObject } from './object-sweep'
 import type { ImageRepository } from './repository'
 import type { ImagePatch, ListQuery } from './schemas'
 import { searchFor } from './search'
+
+/** What the service bounds: every frame's dimensions, and the stored size of the non-file fields. */
+export type UploadLimits = ImageLimits & { maxMetadataBytes: number }
 
 export type UploadInput = {
   bytes: Uint8Array
@@ -61,7 +65,7 @@ export class ImageService {
   constructor(
     private readonly repo: ImageRepository,
     private readonly storage: Storage,
-    private readonly limits: ImageLimits,
+    private readonly limits: UploadLimits,
     private readonly options: ImageServiceOptions = {},
   ) {}
 
@@ -108,18 +112,37 @@ export class ImageService {
     return { images, nextCursor }
   }
 
-  /** Applies a patch; metadata is merged (see `mergeMetadata`). undefined when there is no such image. */
+  /**
+   * Applies a patch; metadata is merged (see `mergeMetadata`). undefined when there is no such
+   * image; `MetadataTooLarge` when the result would pass `maxMetadataBytes` stored (a patch that
+   * shrinks a row stored before the limit existed is allowed).
+   */
   update(id: string, patch: ImagePatch): Promise<ImageRow | undefined> {
     return this.repo.transaction(async (tx) => {
       const current = await this.repo.findByIdForUpdate(id, tx)
       if (!current) return undefined
+      const next = {
+        title: patch.title ?? current.title,
+        description: patch.description ?? current.description,
+        tags: patch.tags ?? current.tags,
+        metadata: patch.metadata
+          ? mergeMetadata(current.metadata, patch.metadata)
+          : current.metadata,
+      }
+      const bytes = storedMetadataBytes(next)
+      const { maxMetadataBytes } = this.limits
+      if (bytes > maxMetadataBytes && bytes > storedMetadataBytes(current)) {
+        throw new MetadataTooLarge(
+          `title, description, tags and metadata would take ${bytes} bytes stored; the limit is ${maxMetadataBytes}`,
+        )
+      }
       return this.repo.update(
         id,
         {
           title: patch.title,
           description: patch.description,
           tags: patch.tags,
-          metadata: patch.metadata && mergeMetadata(current.metadata, patch.metadata),
+          metadata: patch.metadata && next.metadata,
         },
         tx,
       )

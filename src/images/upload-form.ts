@@ -1,14 +1,16 @@
 import { payloadTooLarge, readBodyLimited } from '../http/body'
 import { ApiError, badRequest } from '../http/errors'
+import { MAX_METADATA_DEPTH, nestingDepth } from '../http/json-depth'
 import {
   MultipartError,
   type MultipartPart,
   multipartBoundary,
   parseMultipart,
 } from '../http/multipart'
-import { type UploadMetadata, uploadMetadataSchema } from './schemas'
+import { storedMetadataBytes } from './json-limits'
+import { type TextLimits, type UploadMetadata, uploadMetadataSchema } from './schemas'
 
-export type UploadLimits = { maxUploadBytes: number; maxMetadataBytes: number }
+export type UploadLimits = { maxUploadBytes: number; maxMetadataBytes: number } & TextLimits
 
 export type UploadForm = {
   /** `bytes` is a view into the request body, not a copy. */
@@ -26,15 +28,6 @@ const ENVELOPE_BYTES = 16 * 1024
 /** The most an upload's body may be: what `parseUploadForm` buffers at most. */
 export const uploadBodyLimit = (limits: UploadLimits) =>
   limits.maxUploadBytes + limits.maxMetadataBytes + ENVELOPE_BYTES
-
-// PostgreSQL's jsonb and JSON clients cope badly with pathological nesting; nobody needs more.
-const MAX_METADATA_DEPTH = 20
-function nestingDepth(value: unknown, depth = 0): number {
-  if (typeof value !== 'object' || value === null || depth > MAX_METADATA_DEPTH) return depth
-  let max = depth + 1
-  for (const child of Object.values(value)) max = Math.max(max, nestingDepth(child, depth + 1))
-  return max
-}
 
 /** Parses and validates `POST /api/upload`'s multipart body, never buffering beyond the limits. */
 export async function parseUploadForm(request: Request, limits: UploadLimits): Promise<UploadForm> {
@@ -68,8 +61,23 @@ export async function parseUploadForm(request: Request, limits: UploadLimits): P
     throw payloadTooLarge(`The file exceeds the limit of ${limits.maxUploadBytes} bytes`)
   }
 
-  const meta = parseMetadata(parts, limits.maxMetadataBytes)
+  // Every part but the file counts: plain fields (title=, blob=...) are stored like metadata.
+  let fieldBytes = 0
+  for (const part of parts) if (part !== file) fieldBytes += part.body.byteLength
+  if (fieldBytes > limits.maxMetadataBytes) {
+    throw payloadTooLarge(
+      `"metadata" and the other form fields exceed the limit of ${limits.maxMetadataBytes} bytes together`,
+    )
+  }
+  const meta = parseMetadata(parts, limits)
   const { title, description, tags, ...extra } = meta
+  // As stored (compact JSON), the same bound as a PATCH: escapes can make a field grow sixfold.
+  const stored = storedMetadataBytes({ title, description, tags: tags ?? [], metadata: extra })
+  if (stored > limits.maxMetadataBytes) {
+    throw payloadTooLarge(
+      `title, description, tags and metadata would take ${stored} bytes stored; the limit is ${limits.maxMetadataBytes}`,
+    )
+  }
   return {
     file: { name: file.filename, bytes: file.body },
     title,
@@ -80,9 +88,19 @@ export async function parseUploadForm(request: Request, limits: UploadLimits): P
 }
 
 const utf8 = new TextDecoder()
+
+// Built once per configuration, not per request.
+const schemas = new WeakMap<TextLimits, ReturnType<typeof uploadMetadataSchema>>()
+function metadataSchemaFor(limits: TextLimits) {
+  const cached = schemas.get(limits)
+  if (cached) return cached
+  const schema = uploadMetadataSchema(limits)
+  schemas.set(limits, schema)
+  return schema
+}
 const text = (part: MultipartPart) => utf8.decode(part.body)
 
-function parseMetadata(parts: MultipartPart[], maxBytes: number): UploadMetadata {
+function parseMetadata(parts: MultipartPart[], limits: UploadLimits): UploadMetadata {
   const fields = parts.filter((p) => p.name === 'metadata')
   if (fields.length > 1) throw badRequest('Send at most one "metadata" field')
   const [field] = fields
@@ -91,9 +109,6 @@ function parseMetadata(parts: MultipartPart[], maxBytes: number): UploadMetadata
     raw = formFieldsAsMetadata(parts)
   } else {
     if (field.filename !== undefined) throw badRequest('"metadata" must be a text field')
-    if (field.body.byteLength > maxBytes) {
-      throw payloadTooLarge(`"metadata" exceeds the limit of ${maxBytes} bytes`)
-    }
     try {
       raw = JSON.parse(text(field))
     } catch {
@@ -103,7 +118,7 @@ function parseMetadata(parts: MultipartPart[], maxBytes: number): UploadMetadata
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ApiError(400, 'Invalid metadata', '"metadata" must be a JSON object')
   }
-  if (nestingDepth(raw) > MAX_METADATA_DEPTH) {
+  if (nestingDepth(raw, MAX_METADATA_DEPTH) > MAX_METADATA_DEPTH) {
     throw new ApiError(
       400,
       'Invalid metadata',
@@ -113,7 +128,7 @@ function parseMetadata(parts: MultipartPart[], maxBytes: number): UploadMetadata
   if (!('title' in raw) || !('description' in raw)) {
     throw new ApiError(400, 'Missing metadata', 'Metadata must include "title" and "description"')
   }
-  const parsed = uploadMetadataSchema.safeParse(raw)
+  const parsed = metadataSchemaFor(limits).safeParse(raw)
   if (!parsed.success) {
     throw new ApiError(
       400,

@@ -1,6 +1,7 @@
 import type { Context } from 'hono'
 import type { Analyzer } from '../analysis/analyzer'
 import type { ApiKeyRing } from '../auth/key-ring'
+import { describeError } from '../db/errors'
 import { requireApiKey } from '../http/auth'
 import { ByteBudget } from '../http/byte-budget'
 import type { AppEnv } from '../http/env'
@@ -132,7 +133,7 @@ export function uploadRoute(deps: UploadRouteDeps) {
         c.var.logger.warn('analysis at upload failed', {
           request_id: c.var.requestId,
           id: image.id,
-          err: String(err),
+          err: describeError(err),
         })
       }
     }
