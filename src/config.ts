@@ -21,6 +21,8 @@ const envSchema = z.object({
 
   DATABASE_URL: url,
   DB_POOL_MAX: int(1, 1000).default(16),
+  // How long start-up retries an unreachable PostgreSQL (compose may start the API first).
+  DB_CONNECT_TIMEOUT_SECONDS: int(0, 3600).default(30),
 
   S3_ENDPOINT: url,
   S3_PUBLIC_ENDPOINT: url,
@@ -28,6 +30,10 @@ const envSchema = z.object({
   S3_REGION: z.string().default('us-east-1'),
   S3_ACCESS_KEY_ID: optionalString,
   S3_SECRET_ACCESS_KEY: optionalString,
+  S3_CREATE_BUCKET: z
+    .enum(['true', 'false', '1', '0'], { message: 'S3_CREATE_BUCKET: true or false' })
+    .default('true')
+    .transform((v) => v === 'true' || v === '1'),
 
   API_KEY: optionalString,
   API_KEYS: optionalString,
@@ -91,6 +97,8 @@ export type Config = {
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent'
   publicBaseUrl?: string
   database: DatabaseOptions
+  /** Seconds start-up keeps retrying an unreachable PostgreSQL before it gives up (exit 1). */
+  dbConnectTimeoutSeconds: number
   storage:
     | {
         kind: 's3'
@@ -100,6 +108,8 @@ export type Config = {
         region: string
         accessKeyId?: string
         secretAccessKey?: string
+        /** Create the bucket at start-up when it is missing (as the old service did). */
+        createBucket: boolean
       }
     | { kind: 'local'; dir: string }
   apiKeys: ApiKeySpec[]
@@ -203,6 +213,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
       region: e.S3_REGION,
       accessKeyId: e.S3_ACCESS_KEY_ID,
       secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+      createBucket: e.S3_CREATE_BUCKET,
     }
   }
 
@@ -216,6 +227,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
     database: e.DATABASE_URL
       ? { kind: 'postgres', url: e.DATABASE_URL, poolMax: e.DB_POOL_MAX }
       : { kind: 'pglite', dir: `${e.DATA_DIR}/pglite` },
+    dbConnectTimeoutSeconds: e.DB_CONNECT_TIMEOUT_SECONDS,
     storage,
     apiKeys,
     urlSigningSecret: e.URL_SIGNING_SECRET,

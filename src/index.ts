@@ -1,6 +1,7 @@
 import { createApp } from './app'
 import { ConfigError, loadConfig } from './config'
 import { buildDependencies } from './dependencies'
+import { rootCause } from './http/errors'
 import { createLogger } from './http/logger'
 import { survivePoolErrors } from './http/process-guard'
 import { startServer } from './server'
@@ -16,7 +17,15 @@ try {
 
 const logger = createLogger(config.logLevel)
 survivePoolErrors(logger)
-const deps = await buildDependencies(config, logger)
+let deps: Awaited<ReturnType<typeof buildDependencies>>
+try {
+  deps = await buildDependencies(config, logger)
+} catch (err) {
+  // One line with the real cause (not drizzle's "Failed query: <SQL>"), and a failing exit code
+  // so that a supervisor restarts or reports it.
+  logger.error('start-up failed', { error: rootCause(err) })
+  process.exit(1)
+}
 const app = createApp(deps)
 
 const server = startServer(app, {

@@ -1,6 +1,7 @@
 import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import { MISSING_BUCKET_CODES, REFUSED_CREDENTIAL_CODES, s3ErrorCode } from '../storage/bucket'
 import type { AppEnv } from './env'
 
 /** An error the client caused or should know about; rendered as `{error, message, details?}`. */
@@ -43,6 +44,15 @@ export function isUnavailable(err: unknown): boolean {
   return false
 }
 
+/** What a missing bucket or refused credentials mean to a client: the service is unavailable. */
+function storageMisconfigured(err: unknown): string | undefined {
+  const code = s3ErrorCode(err)
+  if (code === undefined) return undefined
+  if (MISSING_BUCKET_CODES.has(code)) return 'The storage bucket does not exist; retry later'
+  if (REFUSED_CREDENTIAL_CODES.has(code)) return 'The storage refused the credentials; retry later'
+  return undefined
+}
+
 const isDataException = (err: unknown) => {
   const code = (err as { code?: unknown }).code
   return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code)
@@ -71,6 +81,14 @@ export function handleError(err: Error, c: Context<AppEnv>) {
     // Input that got past validation but that PostgreSQL refuses to store (SQLSTATE class 22).
     return c.json(errorBody('Bad request', 'A value in the request cannot be stored'), 400)
   }
+  const storageProblem = storageMisconfigured(err)
+  if (storageProblem) {
+    c.var.logger?.error('storage refused the request', {
+      request_id: c.var.requestId,
+      err: String(err),
+    })
+    return c.json(errorBody('Service unavailable', storageProblem), 503)
+  }
   if (isUnavailable(err)) {
     c.var.logger?.warn('dependency unavailable', { request_id: c.var.requestId, err: String(err) })
     return c.json(
@@ -83,4 +101,15 @@ export function handleError(err: Error, c: Context<AppEnv>) {
     err: err.stack ?? String(err),
   })
   return c.json(errorBody('Internal server error', 'An unexpected error occurred'), 500)
+}
+
+/**
+ * The innermost cause's message, on one line: drizzle wraps a database error as "Failed query:
+ * <the whole SQL>", while the reason (`relation "images" already exists`) is its cause.
+ */
+export function rootCause(err: unknown): string {
+  let e = err as { message?: unknown; cause?: unknown } | undefined
+  for (let i = 0; i < 10 && e?.cause instanceof Error; i++) e = e.cause as typeof e
+  const message = typeof e?.message === 'string' && e.message ? e.message : String(err)
+  return message.replace(/\s+/g, ' ').trim()
 }
