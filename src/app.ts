@@ -5,6 +5,7 @@ import type { Config } from './config'
 import type { Database } from './db/client'
 import { requireApiKey } from './http/auth'
 import { AuthFailures, authThrottle } from './http/auth-throttle'
+import { corsMiddleware } from './http/cors'
 import { handleError } from './http/errors'
 import { healthRoutes } from './http/health'
 import type { Logger } from './http/logger'
@@ -31,6 +32,8 @@ export type AppDeps = {
   analysis?: Analysis
   /** Wrong-key throttle per client IP. */
   authFailures: Config['authFailures']
+  /** Origins allowed to call from a browser; absent or `off`: no CORS headers. */
+  corsOrigins?: Config['corsOrigins']
 }
 
 /** The whole HTTP API for the given dependencies; no globals, so tests build as many as they like. */
@@ -46,6 +49,8 @@ export function createApp(deps: AppDeps) {
 
   const app = createRouter()
   app.use(requestContext(deps.logger))
+  // Before auth: a preflight carries no API key and must not count as a failed one.
+  if (deps.corsOrigins && deps.corsOrigins !== 'off') app.use(corsMiddleware(deps.corsOrigins))
   app.use(authThrottle(new AuthFailures(deps.authFailures)))
   app.route('/', healthRoutes({ database: deps.database.ping, storage: () => storage.ping() }))
   app.route('/', uploadRoute({ images, links, keys, limits, analyzer }))

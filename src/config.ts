@@ -49,6 +49,8 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: int(0).default(10_000),
   // Bun closes a connection idle this long (a stalled or trickling client); 255 is Bun's maximum.
   HTTP_IDLE_TIMEOUT_SECONDS: int(1, 255).default(30),
+  // `*`, a comma-separated list of origins (https://app.example.com), or `off`.
+  CORS_ORIGINS: z.string().default('*'),
   AUTH_FAILURE_LIMIT: int(1).default(20),
   AUTH_FAILURE_WINDOW_SECONDS: int(1).default(60),
 
@@ -124,6 +126,8 @@ export type Config = {
   }
   shutdownTimeoutMs: number
   httpIdleTimeoutSeconds: number
+  /** Origins browsers may call the API from: `*`, a list, or `off`. */
+  corsOrigins: '*' | string[] | 'off'
   /** Wrong API keys one client IP may present per window before it is refused with 429. */
   authFailures: { limit: number; windowSeconds: number }
   gemini?: {
@@ -186,6 +190,30 @@ export function parseApiKeys(apiKeys: string | undefined, legacyKey: string | un
   return keys
 }
 
+/** `*`, `off`, or origins (scheme://host[:port], no path), comma-separated. */
+export function parseCorsOrigins(value: string): '*' | string[] | 'off' {
+  const text = value.trim()
+  if (text === '*' || text === '') return '*'
+  if (text.toLowerCase() === 'off') return 'off'
+  return text.split(',').map((entry) => {
+    const origin = entry.trim()
+    let parsed: URL | undefined
+    try {
+      parsed = new URL(origin)
+    } catch {}
+    if (
+      !parsed ||
+      !/^https?:$/.test(parsed.protocol) ||
+      parsed.origin !== origin.replace(/\/$/, '')
+    ) {
+      throw new ConfigError(
+        `CORS_ORIGINS: "${origin}" is not an origin like https://app.example.com (or use * or off)`,
+      )
+    }
+    return parsed.origin
+  })
+}
+
 export function loadConfig(rawEnv: Env = process.env): Config {
   const parsed = envSchema.safeParse(resolveLegacy(rawEnv))
   if (!parsed.success) {
@@ -241,6 +269,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     httpIdleTimeoutSeconds: e.HTTP_IDLE_TIMEOUT_SECONDS,
+    corsOrigins: parseCorsOrigins(e.CORS_ORIGINS),
     authFailures: { limit: e.AUTH_FAILURE_LIMIT, windowSeconds: e.AUTH_FAILURE_WINDOW_SECONDS },
     gemini: e.GEMINI_API_KEY
       ? {

@@ -79,6 +79,7 @@ export async function buildDependencies(config: Config, logger: Logger): Promise
       limits: config.limits,
       analysis: await buildAnalysis(config.gemini, database.db, storage, logger),
       authFailures: config.authFailures,
+      corsOrigins: config.corsOrigins,
     }
   } catch (err) {
     await database.close()
