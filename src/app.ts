@@ -19,6 +19,8 @@ import { ImageRepository } from './images/repository'
 import { imageRoutes } from './images/routes'
 import { ImageService } from './images/service'
 import { uploadRoute } from './images/upload-route'
+import { instrument, type Metrics } from './metrics/metrics'
+import { countUploads, metricsRoute } from './metrics/route'
 import type { Storage } from './storage/storage'
 
 export type AppDeps = {
@@ -34,14 +36,22 @@ export type AppDeps = {
   authFailures: Config['authFailures']
   /** Origins allowed to call from a browser; absent or `off`: no CORS headers. */
   corsOrigins?: Config['corsOrigins']
+  /** Prometheus series; `/metrics` is served on this app only with `metricsToken`. */
+  metrics?: Metrics
+  metricsToken?: string
 }
 
 /** The whole HTTP API for the given dependencies; no globals, so tests build as many as they like. */
 export function createApp(deps: AppDeps) {
-  const { storage, keys, links, limits } = deps
+  const { keys, links, limits, metrics } = deps
   const analyzer = deps.analysis?.analyzer
+  const storage = metrics ? instrument(deps.storage, metrics.storageCalls) : deps.storage
+  const repository = new ImageRepository(deps.database.db)
   const images = new ImageService(
-    new ImageRepository(deps.database.db),
+    // withContentLock and transaction time the caller's work (a storage put), not the database.
+    metrics
+      ? instrument(repository, metrics.dbCalls, ['withContentLock', 'transaction'])
+      : repository,
     storage,
     limits,
     analyzer && ((mimetype) => analyzer.initialStatus(mimetype)),
@@ -49,11 +59,16 @@ export function createApp(deps: AppDeps) {
 
   const app = createRouter()
   app.use(requestContext(deps.logger))
+  if (metrics) {
+    app.use(metrics.http)
+    app.use('/api/upload', countUploads(metrics))
+    if (deps.metricsToken) app.route('/', metricsRoute(metrics, deps.metricsToken))
+  }
   // Before auth: a preflight carries no API key and must not count as a failed one.
   if (deps.corsOrigins && deps.corsOrigins !== 'off') app.use(corsMiddleware(deps.corsOrigins))
   app.use(authThrottle(new AuthFailures(deps.authFailures)))
   app.route('/', healthRoutes({ database: deps.database.ping, storage: () => storage.ping() }))
-  app.route('/', uploadRoute({ images, links, keys, limits, analyzer }))
+  app.route('/', uploadRoute({ images, links, keys, limits, analyzer, metrics }))
   app.route('/', imageRoutes({ images, links, keys }))
   app.route('/', contentRoute({ images, storage, links, keys }))
   app.route('/', limitsRoute({ keys, limits }))

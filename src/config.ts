@@ -49,6 +49,12 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: int(0).default(10_000),
   // Bun closes a connection idle this long (a stalled or trickling client); 255 is Bun's maximum.
   HTTP_IDLE_TIMEOUT_SECONDS: int(1, 255).default(30),
+  // /metrics: on the API's port behind this bearer token, and/or alone on METRICS_PORT (loopback).
+  METRICS_TOKEN: optionalString.pipe(
+    z.string().min(16, 'at least 16 characters (openssl rand -hex 32)').optional(),
+  ),
+  METRICS_PORT: z.preprocess((v) => (v === '' ? undefined : v), int(0, 65535).optional()),
+  METRICS_HOST: z.string().default('127.0.0.1'),
   // `*`, a comma-separated list of origins (https://app.example.com), or `off`.
   CORS_ORIGINS: z.string().default('*'),
   AUTH_FAILURE_LIMIT: int(1).default(20),
@@ -126,6 +132,8 @@ export type Config = {
   }
   shutdownTimeoutMs: number
   httpIdleTimeoutSeconds: number
+  /** Where `/metrics` is served: on the API's port with a bearer token, on a port of its own. */
+  metrics: { token?: string; port?: number; host: string }
   /** Origins browsers may call the API from: `*`, a list, or `off`. */
   corsOrigins: '*' | string[] | 'off'
   /** Wrong API keys one client IP may present per window before it is refused with 429. */
@@ -270,6 +278,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     httpIdleTimeoutSeconds: e.HTTP_IDLE_TIMEOUT_SECONDS,
     corsOrigins: parseCorsOrigins(e.CORS_ORIGINS),
+    metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT, host: e.METRICS_HOST },
     authFailures: { limit: e.AUTH_FAILURE_LIMIT, windowSeconds: e.AUTH_FAILURE_WINDOW_SECONDS },
     gemini: e.GEMINI_API_KEY
       ? {

@@ -8,6 +8,7 @@ import { migrate } from './db/migrate'
 import { waitForDatabase } from './db/wait'
 import type { Logger } from './http/logger'
 import { DownloadLinks } from './images/download-links'
+import { createMetrics, observeTable } from './metrics/metrics'
 import { ensureBucket } from './storage/bucket'
 import { LocalStorage } from './storage/local'
 import { S3Storage, type S3StorageOptions } from './storage/s3'
@@ -48,6 +49,8 @@ export async function buildDependencies(config: Config, logger: Logger): Promise
   try {
     await waitForDatabase(database.ping, { timeoutSeconds: config.dbConnectTimeoutSeconds, logger })
     await migrate(database.db, logger)
+    const metrics = createMetrics()
+    observeTable(metrics, database.db)
     const storage = await openStorage(config.storage)
     if (config.storage.kind === 's3' && config.storage.createBucket) {
       await prepareBucket(config.storage, storage, logger)
@@ -80,6 +83,8 @@ export async function buildDependencies(config: Config, logger: Logger): Promise
       analysis: await buildAnalysis(config.gemini, database.db, storage, logger),
       authFailures: config.authFailures,
       corsOrigins: config.corsOrigins,
+      metrics,
+      metricsToken: config.metrics.token,
     }
   } catch (err) {
     await database.close()
