@@ -13,7 +13,7 @@ import { json, startTestApp, type TestApp, upload, WRITE_KEY } from './support/a
 import { createTestDatabase, type TestDatabase } from './support/database'
 import { makeGif, makeJpeg, makePng, md5Hex } from './support/images'
 import { type LegacyImage, querySql, runSql, seedLegacy } from './support/legacy'
-import { s3Env, startS3, type TestS3 } from './support/s3'
+import { startS3, type TestS3 } from './support/s3'
 
 const ENTRY = join(import.meta.dir, '..', 'src', 'index.ts')
 const BACKFILL = join(import.meta.dir, '..', 'src', 'backfill', 'cli.ts')
@@ -74,6 +74,30 @@ async function storageFor(kind: 'local' | 's3', dataDir: string, s3?: TestS3): P
   })
 }
 
+function legacyEnv(database: TestDatabase, s3?: TestS3): Record<string, string> {
+  const env: Record<string, string> = {}
+  if (database.options.kind === 'postgres') {
+    const url = new URL(database.options.url)
+    Object.assign(env, {
+      DATABASE_URL: '',
+      DB_HOST: url.hostname,
+      DB_PORT: url.port || '5432',
+      POSTGRES_DB: url.pathname.slice(1),
+      POSTGRES_USER: decodeURIComponent(url.username),
+      POSTGRES_PASSWORD: decodeURIComponent(url.password),
+    })
+  }
+  if (s3) {
+    Object.assign(env, {
+      MINIO_ENDPOINT_URL: s3.endpoint,
+      MINIO_BUCKET_NAME: s3.bucket,
+      MINIO_ACCESS_KEY: s3.accessKeyId,
+      MINIO_SECRET_KEY: s3.secretAccessKey,
+    })
+  }
+  return env
+}
+
 async function listKeys(storage: Storage) {
   const keys: string[] = []
   for await (const o of storage.list('images/')) keys.push(o.key)
@@ -93,8 +117,8 @@ describe.each(['local', 's3'] as const)('adopting the old service (%s storage)',
     await rm(dataDir, { recursive: true, force: true })
   })
 
-  const start = () =>
-    startTestApp({ database, dataDir, env: s3 ? s3Env(s3) : {}, storage: undefined })
+  // The old service's own variable names, as its unchanged .env has them.
+  const start = () => startTestApp({ database, dataDir, env: legacyEnv(database, s3) })
 
   test('upgrades in place at start: every old row kept, listable, searchable, downloadable', async () => {
     database = await createTestDatabase({ onDisk: true })
@@ -107,6 +131,7 @@ describe.each(['local', 's3'] as const)('adopting the old service (%s storage)',
     expect((await listKeys(storage)).sort()).toEqual(LEGACY.map((l) => l.key).sort())
 
     app = await start()
+    expect([app.deps.storage.kind, app.deps.database.kind]).toEqual([kind, database.options.kind])
     const messages = app.logs.map((l) => l.msg)
     expect(messages).toContain('adopting the old service database')
     const adopted = app.logs.find(
