@@ -115,11 +115,15 @@ describe('/metrics off by default, or on METRICS_PORT', () => {
     const probe = Bun.serve({ port: 0, fetch: () => new Response() })
     const port = probe.port
     await probe.stop(true)
-    const api = await spawnApi({
-      API_KEY: WRITE_KEY,
-      METRICS_PORT: String(port),
-      DATA_DIR: dataDir,
-    })
+    const api = await spawnApi(
+      {
+        API_KEY: WRITE_KEY,
+        METRICS_PORT: String(port),
+        DATA_DIR: dataDir,
+      },
+      // A first start of the embedded PGlite runs initdb: tens of seconds on a busy machine.
+      120_000,
+    )
     try {
       const listening = JSON.parse(api.lines.find((l) => l.includes('"listening"')) ?? '{}')
       expect(listening.metrics).toBe(`http://127.0.0.1:${port}/metrics`)
@@ -133,5 +137,5 @@ describe('/metrics off by default, or on METRICS_PORT', () => {
       await api.proc.exited
       await rm(dataDir, { recursive: true, force: true })
     }
-  })
+  }, 180_000)
 })
