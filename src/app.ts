@@ -6,6 +6,7 @@ import type { Database } from './db/client'
 import { requireApiKey } from './http/auth'
 import { AuthFailures, authThrottle } from './http/auth-throttle'
 import { clientIp } from './http/client-ip'
+import { corsMiddleware } from './http/cors'
 import { handleError } from './http/errors'
 import { healthRoutes } from './http/health'
 import { jsonBodyLimit } from './http/json-body'
@@ -23,6 +24,8 @@ import { ImageRepository } from './images/repository'
 import { imageRoutes } from './images/routes'
 import { ImageService } from './images/service'
 import { uploadRoute } from './images/upload-route'
+import { instrument, type Metrics } from './metrics/metrics'
+import { countUploads, metricsRoute } from './metrics/route'
 import type { Storage } from './storage/storage'
 
 export type AppDeps = {
@@ -38,22 +41,44 @@ export type AppDeps = {
   authFailures: Config['authFailures']
   /** Reverse proxies in front whose X-Forwarded-For is believed (TRUST_PROXY); 0 when absent. */
   trustProxyHops?: number
+  /** Origins allowed to call from a browser; absent or `off`: no CORS headers. */
+  corsOrigins?: Config['corsOrigins']
+  /** Prometheus series; `/metrics` is served on this app only with `metricsToken`. */
+  metrics?: Metrics
+  metricsToken?: string
 }
 
 /** The whole HTTP API for the given dependencies; no globals, so tests build as many as they like. */
 export function createApp(deps: AppDeps) {
-  const { storage, keys, links, limits } = deps
+  const { keys, links, limits, metrics } = deps
   const analyzer = deps.analysis?.analyzer
-  const images = new ImageService(new ImageRepository(deps.database.db), storage, limits, {
-    initialAnalysis: analyzer && ((mimetype) => analyzer.initialStatus(mimetype)),
-    onObjectLeftBehind: (object, cause) => sweep.add(object, cause),
-  })
+  const storage = metrics ? instrument(deps.storage, metrics.storageCalls) : deps.storage
+  const repository = new ImageRepository(deps.database.db)
+  const images = new ImageService(
+    // withContentLock and transaction time the caller's work (a storage put), not the database.
+    metrics
+      ? instrument(repository, metrics.dbCalls, ['withContentLock', 'transaction'])
+      : repository,
+    storage,
+    limits,
+    {
+      initialAnalysis: analyzer && ((mimetype) => analyzer.initialStatus(mimetype)),
+      onObjectLeftBehind: (object, cause) => sweep.add(object, cause),
+    },
+  )
   // Objects of deleted rows whose removal failed are retried in the background.
   const sweep = new ObjectSweep((object) => images.removeObjectIfUnreferenced(object), deps.logger)
 
   const app = createRouter()
   app.use(clientIp(deps.trustProxyHops ?? 0))
   app.use(requestContext(deps.logger))
+  if (metrics) {
+    app.use(metrics.http)
+    app.use('/api/upload', countUploads(metrics))
+    if (deps.metricsToken) app.route('/', metricsRoute(metrics, deps.metricsToken))
+  }
+  // Before auth: a preflight carries no API key and must not count as a failed one.
+  if (deps.corsOrigins && deps.corsOrigins !== 'off') app.use(corsMiddleware(deps.corsOrigins))
   app.use(authThrottle(new AuthFailures(deps.authFailures), keys))
   // Every JSON body is bounded while it is read, before any route parses it.
   app.use(jsonBodyLimit(jsonBodyLimits(limits)))
@@ -65,7 +90,7 @@ export function createApp(deps: AppDeps) {
       modelCheck && (() => modelCheck.health()),
     ),
   )
-  app.route('/', uploadRoute({ images, links, keys, limits, analyzer }))
+  app.route('/', uploadRoute({ images, links, keys, limits, analyzer, metrics }))
   app.route('/', imageRoutes({ images, links, keys, limits }))
   app.route('/', contentRoute({ images, storage, links, keys }))
   app.route('/', limitsRoute({ keys, limits }))

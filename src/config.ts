@@ -21,6 +21,8 @@ const envSchema = z.object({
 
   DATABASE_URL: url,
   DB_POOL_MAX: int(1, 1000).default(16),
+  // How long start-up retries an unreachable PostgreSQL (compose may start the API first).
+  DB_CONNECT_TIMEOUT_SECONDS: int(0, 3600).default(30),
 
   S3_ENDPOINT: url,
   S3_PUBLIC_ENDPOINT: url,
@@ -28,6 +30,10 @@ const envSchema = z.object({
   S3_REGION: z.string().default('us-east-1'),
   S3_ACCESS_KEY_ID: optionalString,
   S3_SECRET_ACCESS_KEY: optionalString,
+  S3_CREATE_BUCKET: z
+    .enum(['true', 'false', '1', '0'], { message: 'S3_CREATE_BUCKET: true or false' })
+    .default('true')
+    .transform((v) => v === 'true' || v === '1'),
 
   API_KEY: optionalString,
   API_KEYS: optionalString,
@@ -52,6 +58,14 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: int(0).default(10_000),
   // Bun closes a connection idle this long (a stalled or trickling client); 255 is Bun's maximum.
   HTTP_IDLE_TIMEOUT_SECONDS: int(1, 255).default(30),
+  // /metrics: on the API's port behind this bearer token, and/or alone on METRICS_PORT (loopback).
+  METRICS_TOKEN: optionalString.pipe(
+    z.string().min(16, 'at least 16 characters (openssl rand -hex 32)').optional(),
+  ),
+  METRICS_PORT: z.preprocess((v) => (v === '' ? undefined : v), int(0, 65535).optional()),
+  METRICS_HOST: z.string().default('127.0.0.1'),
+  // `*`, a comma-separated list of origins (https://app.example.com), or `off`.
+  CORS_ORIGINS: z.string().default('*'),
   AUTH_FAILURE_LIMIT: int(1).default(20),
   AUTH_FAILURE_WINDOW_SECONDS: int(1).default(60),
   // Reverse proxies in front that append to X-Forwarded-For: true = 1, false = 0 (ignore it).
@@ -118,6 +132,8 @@ export type Config = {
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent'
   publicBaseUrl?: string
   database: DatabaseOptions
+  /** Seconds start-up keeps retrying an unreachable PostgreSQL before it gives up (exit 1). */
+  dbConnectTimeoutSeconds: number
   storage:
     | {
         kind: 's3'
@@ -127,6 +143,8 @@ export type Config = {
         region: string
         accessKeyId?: string
         secretAccessKey?: string
+        /** Create the bucket at start-up when it is missing (as the old service did). */
+        createBucket: boolean
       }
     | { kind: 'local'; dir: string }
   apiKeys: ApiKeySpec[]
@@ -149,6 +167,10 @@ export type Config = {
   }
   shutdownTimeoutMs: number
   httpIdleTimeoutSeconds: number
+  /** Where `/metrics` is served: on the API's port with a bearer token, on a port of its own. */
+  metrics: { token?: string; port?: number; host: string }
+  /** Origins browsers may call the API from: `*`, a list, or `off`. */
+  corsOrigins: '*' | string[] | 'off'
   /** Wrong API keys one client IP may present per window before it is refused with 429. */
   authFailures: { limit: number; windowSeconds: number }
   /** Trusted reverse proxies in front; the client IP is the TRUST_PROXY-th X-Forwarded-For hop from the right. */
@@ -213,6 +235,30 @@ export function parseApiKeys(apiKeys: string | undefined, legacyKey: string | un
   return keys
 }
 
+/** `*`, `off`, or origins (scheme://host[:port], no path), comma-separated. */
+export function parseCorsOrigins(value: string): '*' | string[] | 'off' {
+  const text = value.trim()
+  if (text === '*' || text === '') return '*'
+  if (text.toLowerCase() === 'off') return 'off'
+  return text.split(',').map((entry) => {
+    const origin = entry.trim()
+    let parsed: URL | undefined
+    try {
+      parsed = new URL(origin)
+    } catch {}
+    if (
+      !parsed ||
+      !/^https?:$/.test(parsed.protocol) ||
+      parsed.origin !== origin.replace(/\/$/, '')
+    ) {
+      throw new ConfigError(
+        `CORS_ORIGINS: "${origin}" is not an origin like https://app.example.com (or use * or off)`,
+      )
+    }
+    return parsed.origin
+  })
+}
+
 export function loadConfig(rawEnv: Env = process.env): Config {
   const parsed = envSchema.safeParse(resolveLegacy(rawEnv))
   if (!parsed.success) {
@@ -240,6 +286,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
       region: e.S3_REGION,
       accessKeyId: e.S3_ACCESS_KEY_ID,
       secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+      createBucket: e.S3_CREATE_BUCKET,
     }
   }
 
@@ -260,6 +307,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
     database: e.DATABASE_URL
       ? { kind: 'postgres', url: e.DATABASE_URL, poolMax: e.DB_POOL_MAX }
       : { kind: 'pglite', dir: `${e.DATA_DIR}/pglite` },
+    dbConnectTimeoutSeconds: e.DB_CONNECT_TIMEOUT_SECONDS,
     storage,
     apiKeys,
     urlSigningSecret: e.URL_SIGNING_SECRET,
@@ -280,6 +328,8 @@ export function loadConfig(rawEnv: Env = process.env): Config {
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     httpIdleTimeoutSeconds: e.HTTP_IDLE_TIMEOUT_SECONDS,
+    corsOrigins: parseCorsOrigins(e.CORS_ORIGINS),
+    metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT, host: e.METRICS_HOST },
     authFailures: { limit: e.AUTH_FAILURE_LIMIT, windowSeconds: e.AUTH_FAILURE_WINDOW_SECONDS },
     trustProxyHops: e.TRUST_PROXY,
     gemini: e.GEMINI_API_KEY

@@ -5,8 +5,11 @@ import { ApiKeyRing } from './auth/key-ring'
 import type { ApiKeySpec, Config } from './config'
 import { openDatabase } from './db/client'
 import { migrate } from './db/migrate'
+import { waitForDatabase } from './db/wait'
 import type { Logger } from './http/logger'
 import { DownloadLinks } from './images/download-links'
+import { createMetrics, observeTable } from './metrics/metrics'
+import { ensureBucket } from './storage/bucket'
 import { LocalStorage } from './storage/local'
 import { S3Storage, type S3StorageOptions } from './storage/s3'
 import type { Storage } from './storage/storage'
@@ -15,6 +18,29 @@ export type StorageOptions = { kind: 'local'; dir: string } | ({ kind: 's3' } & 
 
 export async function openStorage(config: StorageOptions): Promise<Storage> {
   return config.kind === 's3' ? new S3Storage(config) : new LocalStorage(config.dir).init()
+}
+
+/** Creates a missing bucket; when that is refused, says so once and starts anyway (health 503). */
+async function prepareBucket(options: S3StorageOptions, storage: Storage, logger: Logger) {
+  const check = await ensureBucket(options, () => storage.ping())
+  if (check.status === 'created')
+    logger.info('created the missing bucket', { bucket: options.bucket })
+  else if (check.status === 'missing') {
+    logger.error('the bucket is missing and could not be created; /health answers 503', {
+      bucket: options.bucket,
+      error: check.reason,
+    })
+  } else if (check.status === 'refused') {
+    logger.error('storage refused the credentials; /health answers 503', {
+      bucket: options.bucket,
+      error: check.reason,
+    })
+  } else if (check.status === 'unknown') {
+    logger.warn('storage did not answer at start-up; /health answers 503 until it does', {
+      bucket: options.bucket,
+      error: check.reason,
+    })
+  }
 }
 
 /** Opens and prepares everything the app needs (migrations included) from the configuration. */
@@ -33,8 +59,14 @@ export async function buildDependencies(config: Config, logger: Logger): Promise
   }
   const database = await openDatabase(config.database)
   try {
-    await migrate(database.db)
+    await waitForDatabase(database.ping, { timeoutSeconds: config.dbConnectTimeoutSeconds, logger })
+    await migrate(database.db, logger)
+    const metrics = createMetrics()
+    observeTable(metrics, database.db)
     const storage = await openStorage(config.storage)
+    if (config.storage.kind === 's3' && config.storage.createBucket) {
+      await prepareBucket(config.storage, storage, logger)
+    }
 
     let apiKeys: ApiKeySpec[] = config.apiKeys
     if (apiKeys.length === 0) {
@@ -69,6 +101,9 @@ export async function buildDependencies(config: Config, logger: Logger): Promise
       ),
       authFailures: config.authFailures,
       trustProxyHops: config.trustProxyHops,
+      corsOrigins: config.corsOrigins,
+      metrics,
+      metricsToken: config.metrics.token,
     }
   } catch (err) {
     await database.close()

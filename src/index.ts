@@ -1,49 +1,104 @@
-import { createApp } from './app'
-import { ConfigError, loadConfig } from './config'
+import type { Server } from 'bun'
+import { type AppDeps, createApp } from './app'
+import { type Config, ConfigError, loadConfig } from './config'
 import { buildDependencies } from './dependencies'
-import { createLogger } from './http/logger'
+import { rootCause } from './http/errors'
+import { createLogger, type Logger } from './http/logger'
 import { survivePoolErrors } from './http/process-guard'
-import { startServer } from './server'
+import { startMetricsServer } from './metrics/server'
+import { serveOptions, startServer } from './server'
 
-let config: ReturnType<typeof loadConfig>
-try {
-  config = loadConfig()
-} catch (err) {
-  if (!(err instanceof ConfigError)) throw err
-  console.error(`configuration error: ${err.message}`)
-  process.exit(1)
+/**
+ * What a process holds once: under `bun --hot` this module runs again on every edit, while
+ * globalThis survives. The pool, the worker, the servers and the signal handlers are made by the
+ * first run only; later runs rebuild the app from the new code and swap it into the same server.
+ */
+type Running = {
+  config: Config
+  logger: Logger
+  deps: AppDeps
+  server: Server<undefined>
+  reloads: number
 }
 
-const logger = createLogger(config.logLevel)
-survivePoolErrors(logger)
-const deps = await buildDependencies(config, logger)
-const app = createApp(deps)
+const RUNNING = Symbol.for('image-metadata-api.running')
+const holder = globalThis as { [RUNNING]?: Promise<Running> }
 
-const server = startServer(app, {
+const listenOptions = (config: Config) => ({
   hostname: config.host,
   port: config.port,
   idleTimeoutSeconds: config.httpIdleTimeoutSeconds,
 })
-deps.analysis?.start()
-logger.info('listening', {
-  url: `http://${config.host}:${server.port}`,
-  database: deps.database.kind,
-  storage: deps.storage.kind,
-  analysis: deps.analysis ? config.gemini?.model : 'off',
-})
 
-let stopping = false
-async function shutdown(signal: string) {
-  if (stopping) return
-  stopping = true
-  logger.info('shutting down', { signal })
-  // Stop accepting, let in-flight requests finish, then force-close whatever is left.
-  const forced = setTimeout(() => server.stop(true), config.shutdownTimeoutMs)
-  await Promise.all([server.stop(), deps.analysis?.stop()])
-  clearTimeout(forced)
-  await deps.database.close()
-  logger.info('stopped')
-  process.exit(0)
+async function start(): Promise<Running> {
+  let config: Config
+  try {
+    config = loadConfig()
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    console.error(`configuration error: ${err.message}`)
+    process.exit(1)
+  }
+
+  const logger = createLogger(config.logLevel)
+  survivePoolErrors(logger)
+  let deps: AppDeps
+  try {
+    deps = await buildDependencies(config, logger)
+  } catch (err) {
+    // One line with the real cause (not drizzle's "Failed query: <SQL>"), and a failing exit code
+    // so that a supervisor restarts or reports it.
+    logger.error('start-up failed', { error: rootCause(err) })
+    process.exit(1)
+  }
+
+  const server = startServer(createApp(deps), listenOptions(config))
+  const metricsServer =
+    config.metrics.port !== undefined && deps.metrics
+      ? startMetricsServer(deps.metrics, {
+          hostname: config.metrics.host,
+          port: config.metrics.port,
+        })
+      : undefined
+  deps.analysis?.start()
+  logger.info('listening', {
+    url: `http://${config.host}:${server.port}`,
+    database: deps.database.kind,
+    storage: deps.storage.kind,
+    analysis: deps.analysis ? config.gemini?.model : 'off',
+    metrics: metricsServer
+      ? `http://${config.metrics.host}:${metricsServer.port}/metrics`
+      : config.metrics.token
+        ? 'bearer token on /metrics'
+        : 'off',
+  })
+
+  let stopping = false
+  async function shutdown(signal: string) {
+    if (stopping) return
+    stopping = true
+    logger.info('shutting down', { signal })
+    // Stop accepting, let in-flight requests finish, then force-close whatever is left.
+    const forced = setTimeout(() => server.stop(true), config.shutdownTimeoutMs)
+    await Promise.all([server.stop(), metricsServer?.stop(), deps.analysis?.stop()])
+    clearTimeout(forced)
+    await deps.database.close()
+    logger.info('stopped')
+    process.exit(0)
+  }
+  process.on('SIGTERM', () => void shutdown('SIGTERM'))
+  process.on('SIGINT', () => void shutdown('SIGINT'))
+  return { config, logger, deps, server, reloads: 0 }
 }
-process.on('SIGTERM', () => void shutdown('SIGTERM'))
-process.on('SIGINT', () => void shutdown('SIGINT'))
+
+const previous = holder[RUNNING]
+if (previous) {
+  // A hot reload: same server, pool, worker and handlers; only the app is built from new code.
+  const running = await previous
+  running.server.reload(serveOptions(createApp(running.deps), listenOptions(running.config)))
+  running.reloads++
+  running.logger.info('reloaded', { reloads: running.reloads })
+} else {
+  holder[RUNNING] = start()
+  await holder[RUNNING]
+}

@@ -1,11 +1,10 @@
 import type { App } from './app'
 
-/** Bun's HTTP server for the app, with the transport limits the API relies on. */
-export function startServer(
-  app: App,
-  options: { hostname: string; port: number; idleTimeoutSeconds?: number },
-) {
-  return Bun.serve({
+export type ServerOptions = { hostname: string; port: number; idleTimeoutSeconds?: number }
+
+/** Bun.serve's options for the app, with the transport limits the API relies on. */
+export function serveOptions(app: App, options: ServerOptions) {
+  return {
     hostname: options.hostname,
     port: options.port,
     fetch: app.fetch,
@@ -14,5 +13,10 @@ export function startServer(
     maxRequestBodySize: 1024 * 1024 * 1024,
     // Seconds a connection may sit idle (a trickling or stalled client) before Bun closes it.
     idleTimeout: options.idleTimeoutSeconds ?? 30,
-  })
+  }
+}
+
+/** Bun's HTTP server for the app. */
+export function startServer(app: App, options: ServerOptions) {
+  return Bun.serve(serveOptions(app, options))
 }

@@ -48,8 +48,23 @@ describe('loadConfig', () => {
       bucket: 'images',
       accessKeyId: 'minioadmin',
       secretAccessKey: 'miniosecret',
+      // The old service created its bucket at start; so does this one unless told not to.
+      createBucket: true,
     })
     expect(c.apiKeys).toEqual([{ name: 'default', key: 'k', readOnly: false }])
+    expect(c.dbConnectTimeoutSeconds).toBe(30)
+  })
+
+  test('S3_CREATE_BUCKET and DB_CONNECT_TIMEOUT_SECONDS', () => {
+    const s3 = { S3_ENDPOINT: 'http://s3:9000', S3_BUCKET: 'b' }
+    expect(loadConfig({ ...s3, S3_CREATE_BUCKET: 'false' }).storage).toMatchObject({
+      createBucket: false,
+    })
+    expect(loadConfig({ DB_CONNECT_TIMEOUT_SECONDS: '0' }).dbConnectTimeoutSeconds).toBe(0)
+    expect(() => loadConfig({ ...s3, S3_CREATE_BUCKET: 'maybe' })).toThrow('S3_CREATE_BUCKET')
+    expect(() => loadConfig({ DB_CONNECT_TIMEOUT_SECONDS: '-1' })).toThrow(
+      'DB_CONNECT_TIMEOUT_SECONDS',
+    )
   })
 
   test('new names win over legacy ones', () => {

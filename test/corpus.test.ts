@@ -158,7 +158,7 @@ const CASES: Case[] = [
   ),
   upload(
     [file(new Uint8Array(MB5 + 1)), meta(META)],
-    { status: 413, error: 'Payload too large' },
+    { status: 413, error: 'File too large' },
     '5 MB + 1 byte',
   ),
   // Not images, whatever the name says

@@ -47,8 +47,11 @@ describe('GET /health', () => {
 })
 
 describe('GET /health with a missing bucket', () => {
-  test('503 with storage down', async () => {
-    const t = await startTestApp({ storage: 's3', env: { S3_BUCKET: 'no-such-bucket' } })
+  test('503 with storage down (creation at start turned off)', async () => {
+    const t = await startTestApp({
+      storage: 's3',
+      env: { S3_BUCKET: 'no-such-bucket', S3_CREATE_BUCKET: 'false' },
+    })
     try {
       const res = await fetch(`${t.url}/health`)
       expect(res.status).toBe(503)

@@ -49,7 +49,9 @@ describe('upload errors', () => {
     expect(exact.byteLength).toBe(MB5)
     expect((await upload(t.url, exact)).status).toBe(201)
     const over = pngOfSize(MB5 + 1, 2)
-    await expectError(await upload(t.url, over), 413, 'Payload too large')
+    const body = await expectError(await upload(t.url, over), 413, 'File too large')
+    // The old service's error string, with the configured limit.
+    expect(body.message).toBe('Maximum file size is 5MB (5242880 bytes)')
   })
 
   test('a chunked body over the limit is cut with 413 while streaming', async () => {
@@ -80,7 +82,7 @@ describe('upload errors', () => {
       },
     }).catch((err) => err as Error)
     // The server answers 413 before the client finishes; some clients see the reset instead.
-    if (res instanceof Response) await expectError(res, 413, 'Payload too large')
+    if (res instanceof Response) await expectError(res, 413, 'File too large')
     expect(sent).toBeLessThan(32 * 1024 * 1024)
     expect(await rowCount(t)).toBe(before)
   })
@@ -93,7 +95,10 @@ describe('upload errors', () => {
         `Content-Length: ${MB5 * 2}\r\n\r\n`,
     )
     expect(res.status).toBe(413)
-    expect(JSON.parse(res.body)).toMatchObject({ error: 'Payload too large' })
+    expect(JSON.parse(res.body)).toEqual({
+      error: 'File too large',
+      message: 'Maximum file size is 5MB (5242880 bytes)',
+    })
   })
 
   test.each([

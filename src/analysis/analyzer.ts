@@ -1,11 +1,19 @@
 import type { ImageRow, NewImageRow } from '../db/schema'
 import type { Logger } from '../http/logger'
+import { UNKNOWN_TYPE } from '../images/download-links'
+import { inspectImage } from '../media/inspect'
 import type { Storage } from '../storage/storage'
 import { cleanModelText } from './clean-text'
 import type { ImageDescriber } from './gemini-client'
 import type { ModelCheck } from './model-check'
 import type { AnalysisOutcome } from './outcome'
 import type { AnalysisPatch, AnalysisRepository } from './repository'
+
+/** The type of bytes whose row has none yet (adopted, not backfilled). */
+const sniffedType = (bytes: Uint8Array) => {
+  const result = inspectImage(bytes)
+  return result.ok ? result.info.mimetype : UNKNOWN_TYPE
+}
 
 /** The formats Gemini accepts as inline image data; anything else is `skipped`. */
 export const GEMINI_IMAGE_TYPES = new Set([
@@ -116,7 +124,7 @@ export class Analyzer {
     try {
       outcome = await this.describer.describe(
         bytes,
-        claimed.mimetype,
+        claimed.mimetype ?? sniffedType(bytes),
         prompt,
         this.options.timeoutMs,
       )

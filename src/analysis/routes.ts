@@ -78,7 +78,8 @@ export function analysisRoutes(deps: AnalysisRoutesDeps) {
     }
     const image = await deps.images.findById(id)
     if (!image) throw notFound('No image with this id')
-    if (!analyzer.supports(image.mimetype)) {
+    // An adopted row not yet backfilled has no type: the analyzer sniffs it from the bytes.
+    if (image.mimetype !== null && !analyzer.supports(image.mimetype)) {
       throw new ApiError(
         422,
         'Unsupported for analysis',

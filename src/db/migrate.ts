@@ -1,6 +1,8 @@
 import { desc, sql } from 'drizzle-orm'
 import { readMigrationFiles } from 'drizzle-orm/migrator'
 import { bigint, pgSchema, serial, text } from 'drizzle-orm/pg-core'
+import type { Logger } from '../http/logger'
+import { adoptLegacyTable, finishAdoption, legacyTablePresent } from './adopt'
 import type { Db } from './client'
 import { backfillSearchText } from './search-backfill'
 
@@ -17,10 +19,12 @@ const journal = pgSchema('drizzle').table('__drizzle_migrations', {
 /**
  * Applies the drizzle-kit migrations in `drizzle/`, bookkeeping in drizzle's own
  * `drizzle.__drizzle_migrations` table (so `drizzle-kit migrate` agrees), all in one transaction
- * behind an advisory lock so that concurrent starts are safe; then fills derived columns of rows
- * that older code wrote (`backfillSearchText`). Returns the number of migrations applied.
+ * behind an advisory lock so that concurrent starts are safe. A database of the old service
+ * (its `images` table, no journal) is adopted first: brought to the shape of the first migration,
+ * which is then recorded as applied. Then fills derived columns of rows that older code wrote
+ * (`backfillSearchText`). Returns the number of migrations applied.
  */
-export async function migrate(db: Db): Promise<number> {
+export async function migrate(db: Db, logger?: Logger): Promise<number> {
   const migrations = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER })
   const applied = await db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`)
@@ -32,8 +36,23 @@ export async function migrate(db: Db): Promise<number> {
       .from(journal)
       .orderBy(desc(journal.createdAt))
       .limit(1)
-    const last = latest?.createdAt ?? 0
+    let last = latest?.createdAt ?? 0
     let applied = 0
+
+    const adopting = await legacyTablePresent(tx, latest !== undefined)
+    const [initial] = migrations
+    if (adopting && initial) {
+      logger?.info('adopting the old service database', { table: 'images' })
+      const adopted = await adoptLegacyTable(tx)
+      await tx.insert(journal).values({ hash: initial.hash, createdAt: initial.folderMillis })
+      last = initial.folderMillis
+      applied++
+      logger?.info('old service table brought to the initial schema', {
+        rows: adopted.rows,
+        dropped_indexes: adopted.droppedIndexes,
+      })
+    }
+
     for (const m of migrations) {
       if (m.folderMillis <= last) continue
       for (const statement of m.sql) {
@@ -41,6 +60,12 @@ export async function migrate(db: Db): Promise<number> {
       }
       await tx.insert(journal).values({ hash: m.hash, createdAt: m.folderMillis })
       applied++
+    }
+    if (adopting) {
+      await finishAdoption(tx)
+      logger?.info('adopted the old service database; run `bun run backfill` for dimensions', {
+        migrations_applied: applied,
+      })
     }
     return applied
   })

@@ -29,10 +29,14 @@ export const images = pgTable(
     md5Hash: char('md5_hash', { length: 32 }).notNull().unique('images_md5_hash_key'),
     s3Key: text('s3_key').notNull().unique('images_s3_key_key'),
     originalFilename: text('original_filename').notNull(),
-    mimetype: text('mimetype').notNull(),
+    // Sniffed from the bytes; null (like width and height) on rows adopted from the old service
+    // until `bun run backfill` has read their objects.
+    mimetype: text('mimetype'),
+    /** What the old service's client declared; kept for adopted rows only. */
+    declaredMimetype: text('declared_mimetype'),
     filesize: bigint('filesize', { mode: 'number' }).notNull(),
-    width: integer('width').notNull(),
-    height: integer('height').notNull(),
+    width: integer('width'),
+    height: integer('height'),
     title: text('title').notNull(),
     description: text('description').notNull(),
     tags: text('tags').array().notNull().default(sql`'{}'::text[]`),

@@ -2,6 +2,7 @@ import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { carriesQuery, databaseError, describeError, isDataException } from '../db/errors'
+import { MISSING_BUCKET_CODES, REFUSED_CREDENTIAL_CODES, s3ErrorCode } from '../storage/bucket'
 import type { AppEnv } from './env'
 
 /** An error the client caused or should know about; rendered as `{error, message, details?}`. */
@@ -44,6 +45,15 @@ export function isUnavailable(err: unknown): boolean {
   return false
 }
 
+/** What a missing bucket or refused credentials mean to a client: the service is unavailable. */
+function storageMisconfigured(err: unknown): string | undefined {
+  const code = s3ErrorCode(err)
+  if (code === undefined) return undefined
+  if (MISSING_BUCKET_CODES.has(code)) return 'The storage bucket does not exist; retry later'
+  if (REFUSED_CREDENTIAL_CODES.has(code)) return 'The storage refused the credentials; retry later'
+  return undefined
+}
+
 export function errorBody(error: string, message: string, details?: unknown) {
   return details === undefined ? { error, message } : { error, message, details }
 }
@@ -74,6 +84,14 @@ export function handleError(err: Error, c: Context<AppEnv>) {
     })
     return c.json(errorBody('Bad request', 'A value in the request cannot be stored'), 400)
   }
+  const storageProblem = storageMisconfigured(err)
+  if (storageProblem) {
+    c.var.logger?.error('storage refused the request', {
+      request_id: c.var.requestId,
+      err: String(err),
+    })
+    return c.json(errorBody('Service unavailable', storageProblem), 503)
+  }
   if (isUnavailable(err)) {
     c.var.logger?.warn('dependency unavailable', {
       request_id: c.var.requestId,
@@ -92,4 +110,15 @@ export function handleError(err: Error, c: Context<AppEnv>) {
     err: carriesQuery(err) ? describeError(err) : (err.stack ?? String(err)),
   })
   return c.json(errorBody('Internal server error', 'An unexpected error occurred'), 500)
+}
+
+/**
+ * The innermost cause's message, on one line: drizzle wraps a database error as "Failed query:
+ * <the whole SQL>", while the reason (`relation "images" already exists`) is its cause.
+ */
+export function rootCause(err: unknown): string {
+  let e = err as { message?: unknown; cause?: unknown } | undefined
+  for (let i = 0; i < 10 && e?.cause instanceof Error; i++) e = e.cause as typeof e
+  const message = typeof e?.message === 'string' && e.message ? e.message : String(err)
+  return message.replace(/\s+/g, ' ').trim()
 }

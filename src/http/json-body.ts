@@ -1,5 +1,5 @@
 import { createMiddleware } from 'hono/factory'
-import { readBodyLimited } from './body'
+import { payloadTooLarge, readBodyLimited } from './body'
 import type { AppEnv } from './env'
 import { badRequest } from './errors'
 import { textNestingDepth } from './json-depth'
@@ -21,7 +21,9 @@ export const jsonBodyLimit = (limits: JsonBodyLimits) =>
     if (!JSON_MEDIA_TYPE.test(mediaType) || c.req.method === 'GET' || c.req.method === 'HEAD') {
       return next()
     }
-    const text = utf8.decode(await readBodyLimited(c.req.raw, limits.maxBytes, 'Request body'))
+    const tooLarge = () =>
+      payloadTooLarge(`Request body exceeds the limit of ${limits.maxBytes} bytes`)
+    const text = utf8.decode(await readBodyLimited(c.req.raw, limits.maxBytes, tooLarge))
     if (textNestingDepth(text, limits.maxDepth) > limits.maxDepth) {
       throw badRequest(`The JSON body nests deeper than ${limits.maxDepth} levels`)
     }

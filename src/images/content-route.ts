@@ -10,7 +10,7 @@ import { parseRange } from '../http/range'
 import { apiKeySecurity, createRouter } from '../http/router'
 import { contentDisposition } from '../media/filename'
 import type { Storage } from '../storage/storage'
-import type { DownloadLinks } from './download-links'
+import { type DownloadLinks, UNKNOWN_TYPE } from './download-links'
 import { imageIdParams } from './schemas'
 import type { ImageService } from './service'
 
@@ -80,7 +80,7 @@ export function contentRoute(deps: ContentRouteDeps) {
     if (!image) throw notFound('No image with this id')
     const etag = `"${image.md5Hash}"`
     const headers: Record<string, string> = {
-      'Content-Type': image.mimetype,
+      'Content-Type': image.mimetype ?? UNKNOWN_TYPE,
       ETag: etag,
       'Cache-Control': 'private, max-age=31536000, immutable',
       'X-Content-Type-Options': 'nosniff',

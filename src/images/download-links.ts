@@ -2,7 +2,10 @@ import { timingSafeEqual } from 'node:crypto'
 import { contentDisposition } from '../media/filename'
 import type { Storage } from '../storage/storage'
 
-type Linkable = { id: string; s3Key: string; mimetype: string; originalFilename: string }
+/** The type of bytes not yet sniffed (adopted rows before `bun run backfill`). */
+export const UNKNOWN_TYPE = 'application/octet-stream'
+
+type Linkable = { id: string; s3Key: string; mimetype: string | null; originalFilename: string }
 
 /**
  * Download URLs that work for whoever receives them: a presigned GET from S3, or, for the local
@@ -25,7 +28,7 @@ export class DownloadLinks {
   forImage(image: Linkable, requestUrl: string): string {
     const presigned = this.storage.presignDownload(image.s3Key, {
       expiresIn: this.ttlSeconds,
-      contentType: image.mimetype,
+      contentType: image.mimetype ?? UNKNOWN_TYPE,
       contentDisposition: contentDisposition(image.originalFilename),
     })
     if (presigned) return presigned

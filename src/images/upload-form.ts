@@ -1,4 +1,4 @@
-import { payloadTooLarge, readBodyLimited } from '../http/body'
+import { fileTooLarge, payloadTooLarge, readBodyLimited } from '../http/body'
 import { ApiError, badRequest } from '../http/errors'
 import { MAX_METADATA_DEPTH, nestingDepth } from '../http/json-depth'
 import {
@@ -39,7 +39,10 @@ export async function parseUploadForm(request: Request, limits: UploadLimits): P
       'Send multipart/form-data with the image in the "image_file" field',
     )
   }
-  const body = await readBodyLimited(request, uploadBodyLimit(limits), 'Request body')
+  // A body past every limit can only hold a file past its own: say so, as the old service did.
+  const body = await readBodyLimited(request, uploadBodyLimit(limits), () =>
+    fileTooLarge(limits.maxUploadBytes),
+  )
   let parts: MultipartPart[]
   try {
     parts = parseMultipart(body, boundary)
@@ -58,7 +61,7 @@ export async function parseUploadForm(request: Request, limits: UploadLimits): P
   if (file.body.byteLength === 0)
     throw new ApiError(400, 'Empty file', 'The uploaded file is empty')
   if (file.body.byteLength > limits.maxUploadBytes) {
-    throw payloadTooLarge(`The file exceeds the limit of ${limits.maxUploadBytes} bytes`)
+    throw fileTooLarge(limits.maxUploadBytes)
   }
 
   // Every part but the file counts: plain fields (title=, blob=...) are stored like metadata.

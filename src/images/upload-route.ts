@@ -10,6 +10,7 @@ import { GarbagePacer } from '../http/garbage-pacer'
 import { errorResponses } from '../http/openapi-responses'
 import { apiKeySecurity, createRouter } from '../http/router'
 import { sanitizeFilename } from '../media/filename'
+import type { Metrics } from '../metrics/metrics'
 import type { DownloadLinks } from './download-links'
 import { ImageRejected } from './errors'
 import { presentImage } from './present'
@@ -24,6 +25,7 @@ export type UploadRouteDeps = {
   limits: UploadLimits & { uploadBufferBytes: number }
   /** Present when Gemini analysis is on. */
   analyzer?: Analyzer
+  metrics?: Metrics
 }
 
 const rejectionStatus = { unsupported: 415, corrupt: 422, dimensions: 422 } as const
@@ -38,7 +40,7 @@ const BUDGET_WAIT_MS = 10_000
 
 /** `POST /api/upload`, exactly as the old service's clients expect it. */
 export function uploadRoute(deps: UploadRouteDeps) {
-  const { images, links, keys, limits, analyzer } = deps
+  const { images, links, keys, limits, analyzer, metrics } = deps
   const app = createRouter()
 
   // The multipart body is parsed by hand (streaming size limit), so the route is only documented.
@@ -95,8 +97,11 @@ export function uploadRoute(deps: UploadRouteDeps) {
   app.post('/api/upload', requireApiKey(keys), async (c) => {
     const declared = Number(c.req.header('content-length') ?? maxBody)
     const bodyBytes = Number.isFinite(declared) ? declared : maxBody
+    const waitEnd = metrics?.budgetWait.startTimer()
     const release = await budget.acquire(bodyBytes, BUDGET_WAIT_MS)
+    waitEnd?.({ outcome: release ? 'admitted' : 'timed_out' })
     if (!release) {
+      metrics?.budgetRejected.inc()
       c.header('Retry-After', '5')
       throw new ApiError(503, 'Server busy', 'Too many uploads in progress; retry shortly')
     }
@@ -109,6 +114,7 @@ export function uploadRoute(deps: UploadRouteDeps) {
       pacer.released(bodyBytes)
     }
     const { outcome, bytes } = stored
+    if (outcome.created) metrics?.uploadedBytes.inc(bytes.byteLength)
     let { image } = outcome
     if (!outcome.created) {
       return c.json(

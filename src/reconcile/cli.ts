@@ -2,6 +2,7 @@ import { ConfigError, loadConfig } from '../config'
 import { openDatabase } from '../db/client'
 import { migrate } from '../db/migrate'
 import { openStorage } from '../dependencies'
+import { createLogger } from '../http/logger'
 import { parseArgs, USAGE, UsageError } from './args'
 import { reconcile } from './reconcile'
 import { formatSummary } from './summary'
@@ -26,7 +27,11 @@ try {
 const database = await openDatabase(config.database)
 try {
   // Idempotent; only matters on a database the API has never started against.
-  await migrate(database.db)
+  // Logged on stderr: stdout carries the report.
+  await migrate(
+    database.db,
+    createLogger(config.logLevel, (line) => process.stderr.write(`${line}\n`)),
+  )
   const storage = await openStorage(config.storage)
   const report = await reconcile({
     db: database.db,

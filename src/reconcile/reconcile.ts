@@ -57,7 +57,8 @@ export type ReconcileReport = {
   mismatches: { count: number; items: Mismatch[] }
 }
 
-const CONTENT_KEY = /^images\/([0-9a-f]{32})\.[a-z0-9]+$/
+// This API's keys (`images/<md5>.<ext>`) and the old service's (`images/<md5>_<filename>`).
+const CONTENT_KEY = /^images\/([0-9a-f]{32})(?:\.[a-z0-9]+|_[^/]+)$/
 
 /** Throws if a stream is not in strictly ascending order: the merge-join would be wrong. */
 async function* ascending<T>(source: AsyncIterable<T>, key: (t: T) => string, what: string) {

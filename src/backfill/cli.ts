@@ -1,0 +1,68 @@
+import { ConfigError, loadConfig } from '../config'
+import { openDatabase } from '../db/client'
+import { migrate } from '../db/migrate'
+import { openStorage } from '../dependencies'
+import { rootCause } from '../http/errors'
+import { createLogger } from '../http/logger'
+import { parseArgs, USAGE, UsageError } from './args'
+import { backfill } from './backfill'
+import { progressReporter } from './progress'
+
+// Exit codes: 0 every row filled, 1 some rows could not be filled, 2 usage, configuration or runtime.
+let args: ReturnType<typeof parseArgs>
+let config: ReturnType<typeof loadConfig>
+try {
+  if (process.argv.includes('--help')) {
+    console.log(USAGE)
+    process.exit(0)
+  }
+  args = parseArgs(process.argv.slice(2))
+  config = loadConfig()
+} catch (err) {
+  if (!(err instanceof UsageError || err instanceof ConfigError)) throw err
+  console.error(`${err instanceof UsageError ? 'usage' : 'configuration'} error: ${err.message}`)
+  if (err instanceof UsageError) console.error(USAGE)
+  process.exit(2)
+}
+
+const database = await openDatabase(config.database)
+const stop = new AbortController()
+// The first Ctrl-C lets the rows in flight finish; the second one ends the process.
+process.once('SIGINT', () => {
+  console.error('\nbackfill: stopping after the rows in flight; run it again to resume')
+  stop.abort()
+  process.once('SIGINT', () => process.exit(130))
+})
+process.once('SIGTERM', () => stop.abort())
+try {
+  // Adopts the old service's table first when the API has never started on this database.
+  await migrate(
+    database.db,
+    createLogger(config.logLevel, (line) => process.stderr.write(`${line}\n`)),
+  )
+  const storage = await openStorage(config.storage)
+  const progress = progressReporter()
+  const report = await backfill({
+    db: database.db,
+    storage,
+    concurrency: args.concurrency,
+    dryRun: args.dryRun,
+    signal: stop.signal,
+    onProgress: (p) => progress.update(p),
+  })
+  progress.end()
+  if (args.json) console.log(JSON.stringify(report))
+  else {
+    const verb = args.dryRun ? 'would fill' : 'filled'
+    console.log(
+      `${verb} ${report.filled} of ${report.total} rows, ${report.failed} failed${report.interrupted ? ', interrupted' : ''}`,
+    )
+    for (const f of report.failures) console.log(`  ${f.id} ${f.key}: ${f.error}`)
+  }
+  process.exitCode = report.failed > 0 ? 1 : 0
+} catch (err) {
+  console.error(`backfill failed: ${rootCause(err)}`)
+  process.exitCode = 2
+} finally {
+  await database.close()
+}
