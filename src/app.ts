@@ -8,7 +8,7 @@ import { AuthFailures, authThrottle } from './http/auth-throttle'
 import { handleError } from './http/errors'
 import { healthRoutes } from './http/health'
 import type { Logger } from './http/logger'
-import { notFoundOrMethodNotAllowed } from './http/method-not-allowed'
+import { methodNotAllowed, notFound } from './http/method-not-allowed'
 import { openApiDocument } from './http/openapi-document'
 import { requestContext } from './http/request-context'
 import { createRouter } from './http/router'
@@ -47,6 +47,7 @@ export function createApp(deps: AppDeps) {
 
   const app = createRouter()
   app.use(requestContext(deps.logger))
+  app.use(methodNotAllowed(app))
   app.use(authThrottle(new AuthFailures(deps.authFailures)))
   const modelCheck = deps.analysis?.modelCheck
   app.route(
@@ -71,7 +72,7 @@ export function createApp(deps: AppDeps) {
   app.doc31('/openapi.json', (c) => openApiDocument(links.baseUrl(c.req.url)))
 
   app.onError(handleError)
-  app.notFound(notFoundOrMethodNotAllowed(() => app.routes))
+  app.notFound(notFound)
   return app
 }
 

@@ -7,14 +7,11 @@ import type { ModelCheck } from './model-check'
 import type { AnalysisOutcome } from './outcome'
 import type { AnalysisPatch, AnalysisRepository } from './repository'
 
-/** The formats Gemini accepts as inline image data; anything else is `skipped`. */
-export const GEMINI_IMAGE_TYPES = new Set([
-  'image/png',
-  'image/jpeg',
-  'image/webp',
-  'image/heic',
-  'image/heif',
-])
+/**
+ * The formats Gemini accepts as inline image data, among those the upload takes (Gemini also reads
+ * HEIC/HEIF, which the upload never produces); anything else is `skipped`.
+ */
+export const GEMINI_IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/webp'])
 
 export type AnalyzerOptions = {
   prompt: string

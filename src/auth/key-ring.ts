@@ -18,10 +18,6 @@ export class ApiKeyRing {
     }))
   }
 
-  get size() {
-    return this.#entries.length
-  }
-
   verify(presented: string): Principal | undefined {
     const candidate = digest(presented)
     let found: Principal | undefined

@@ -15,10 +15,10 @@ import {
 export const ANALYSIS_STATUSES = ['none', 'pending', 'done', 'failed', 'skipped'] as const
 export type AnalysisStatus = (typeof ANALYSIS_STATUSES)[number]
 
-// Millisecond precision, as JavaScript dates have: a timestamp round-trips exactly, so keyset
-// cursors built from it never skip or repeat rows.
 const SMALL_PENDING_LIST = { fastupdate: true, gin_pending_list_limit: 64 }
 
+// Millisecond precision, as JavaScript dates have: a timestamp round-trips exactly, so keyset
+// cursors built from it never skip or repeat rows.
 const utc = (name: string) => timestamp(name, { withTimezone: true, mode: 'date', precision: 3 })
 
 // One row per unique content; the object lives at `s3_key` in storage.
@@ -70,7 +70,7 @@ export const images = pgTable(
       .where(sql`${t.analysisStatus} = 'pending'`),
     check(
       'images_analysis_status_check',
-      sql`${t.analysisStatus} in ('none', 'pending', 'done', 'failed', 'skipped')`,
+      sql`${t.analysisStatus} in (${sql.raw(ANALYSIS_STATUSES.map((v) => `'${v}'`).join(', '))})`,
     ),
   ],
 )
