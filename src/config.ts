@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import type { DatabaseOptions } from './db/client'
+import type { StorageOptions } from './storage/open'
 
 // Every variable the service reads. Legacy names of the old Flask service are folded into the new
 // ones in `resolveLegacy`, so its `.env` keeps working unchanged.
@@ -97,17 +98,7 @@ export type Config = {
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent'
   publicBaseUrl?: string
   database: DatabaseOptions
-  storage:
-    | {
-        kind: 's3'
-        endpoint: string
-        publicEndpoint: string
-        bucket: string
-        region: string
-        accessKeyId?: string
-        secretAccessKey?: string
-      }
-    | { kind: 'local'; dir: string }
+  storage: StorageOptions
   apiKeys: ApiKeySpec[]
   urlSigningSecret?: string
   downloadUrlTtlSeconds: number

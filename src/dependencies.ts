@@ -7,15 +7,7 @@ import { openDatabase } from './db/client'
 import { migrate } from './db/migrate'
 import type { Logger } from './http/logger'
 import { DownloadLinks } from './images/download-links'
-import { LocalStorage } from './storage/local'
-import { S3Storage, type S3StorageOptions } from './storage/s3'
-import type { Storage } from './storage/storage'
-
-export type StorageOptions = { kind: 'local'; dir: string } | ({ kind: 's3' } & S3StorageOptions)
-
-export async function openStorage(config: StorageOptions): Promise<Storage> {
-  return config.kind === 's3' ? new S3Storage(config) : new LocalStorage(config.dir).init()
-}
+import { openStorage } from './storage/open'
 
 /** Opens and prepares everything the app needs (migrations included) from the configuration. */
 export async function buildDependencies(config: Config, logger: Logger): Promise<AppDeps> {

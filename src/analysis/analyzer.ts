@@ -1,5 +1,6 @@
 import type { ImageRow, NewImageRow } from '../db/schema'
 import type { Logger } from '../http/logger'
+import { ObjectNotFound } from '../storage/errors'
 import type { Storage } from '../storage/storage'
 import { cleanModelText } from './clean-text'
 import type { ImageDescriber } from './gemini-client'
@@ -206,16 +207,14 @@ export class Analyzer {
 
   private async readBytes(row: ImageRow): Promise<Uint8Array | Error> {
     try {
-      const stream = await this.storage.read(row.s3Key)
-      if (!stream) return new ObjectMissing(row.s3Key)
-      return await new Response(stream).bytes()
+      return await new Response(await this.storage.read(row.s3Key)).bytes()
     } catch (err) {
       return err instanceof Error ? err : new Error(String(err))
     }
   }
 
   private storageOutcome(err: Error): AnalysisOutcome {
-    if (err instanceof ObjectMissing) return { kind: 'permanent', error: err.message }
+    if (err instanceof ObjectNotFound) return { kind: 'permanent', error: err.message }
     return { kind: 'retryable', error: `Could not read the image from storage: ${err.name}` }
   }
 }
@@ -227,10 +226,4 @@ function describeDbError(err: unknown) {
     e = e.cause as typeof e
   }
   return err instanceof Error ? err.name : 'unknown error'
-}
-
-class ObjectMissing extends Error {
-  constructor(key: string) {
-    super(`The image object ${key} is missing from storage`)
-  }
 }

@@ -1,6 +1,8 @@
 import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import { hasErrorCode } from '../error-codes'
+import { StorageUnavailable } from '../storage/errors'
 import type { AppEnv } from './env'
 
 /** An error the client caused or should know about; rendered as `{error, message, details?}`. */
@@ -20,27 +22,21 @@ export const badRequest = (message: string, details?: unknown) =>
 export const notFound = (message = 'The requested resource does not exist') =>
   new ApiError(404, 'Not found', message)
 
-// Error codes of postgres.js, Bun's fetch/S3 client and the OS that mean "a dependency is down".
+// Error codes of postgres.js and the OS that mean "the database is down"; storage drivers say so
+// themselves with StorageUnavailable.
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',
   'EPIPE',
-  'ConnectionRefused',
-  'ConnectionClosed',
   'CONNECTION_CLOSED',
   'CONNECTION_ENDED',
   'CONNECTION_DESTROYED',
   'CONNECT_TIMEOUT',
-  'FailedToOpenSocket',
 ])
 
 export function isUnavailable(err: unknown): boolean {
-  for (let e = err as { code?: unknown; cause?: unknown } | undefined, i = 0; e && i < 5; i++) {
-    if (typeof e.code === 'string' && UNAVAILABLE_CODES.has(e.code)) return true
-    e = e.cause as typeof e
-  }
-  return false
+  return err instanceof StorageUnavailable || hasErrorCode(err, UNAVAILABLE_CODES)
 }
 
 const isDataException = (err: unknown) => {

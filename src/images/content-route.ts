@@ -8,6 +8,7 @@ import { errorResponses } from '../http/openapi-responses'
 import { parseRange } from '../http/range'
 import { apiKeySecurity, createRouter } from '../http/router'
 import { contentDisposition } from '../media/filename'
+import { ObjectNotFound } from '../storage/errors'
 import type { Storage } from '../storage/storage'
 import type { DownloadLinks } from './download-links'
 import { imageIdParams } from './schemas'
@@ -102,12 +103,13 @@ export function contentRoute(deps: ContentRouteDeps) {
     if (range) headers['Content-Range'] = `bytes ${range.start}-${range.end}/${size}`
     if (c.req.method === 'HEAD') return c.body(null, status, headers)
 
-    const stream = await storage.read(image.s3Key, range)
-    if (!stream) {
+    try {
+      return c.body(await storage.read(image.s3Key, range), status, headers)
+    } catch (err) {
+      if (!(err instanceof ObjectNotFound)) throw err
       c.var.logger.error('object missing for row', { request_id: c.var.requestId, id: image.id })
       throw notFound('The image content is missing from storage')
     }
-    return c.body(stream, status, headers)
   })
 
   return app

@@ -4,6 +4,7 @@ import { type ImageInfo, inspectImage } from '../media/inspect'
 import type { Storage } from '../storage/storage'
 import { decodeCursor, encodeCursor } from './cursor'
 import { ImageRejected } from './errors'
+import { objectKeyFor } from './object-key'
 import type { ImageRepository } from './repository'
 import type { ImagePatch, ListQuery } from './schemas'
 import { searchFor } from './search'
@@ -39,8 +40,6 @@ export function mergeMetadata(stored: Record<string, unknown>, patch: Record<str
 export type InitialAnalysis = (
   mimetype: string,
 ) => Pick<NewImageRow, 'analysisStatus' | 'analysisNextAttemptAt'>
-
-export const objectKeyFor = (md5: string, extension: string) => `images/${md5}.${extension}`
 
 /** Test-only seams: points where a test may pause an operation to force an interleaving. */
 export type UploadHooks = {

@@ -1,0 +1,15 @@
+/** The store cannot be reached (refused, reset, timed out); the request may succeed later. */
+export class StorageUnavailable extends Error {
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause })
+    this.name = 'StorageUnavailable'
+  }
+}
+
+/** No object under this key. */
+export class ObjectNotFound extends Error {
+  constructor(readonly key: string) {
+    super(`The image object ${key} is missing from storage`)
+    this.name = 'ObjectNotFound'
+  }
+}
