@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm'
+import { getTableColumns, sql } from 'drizzle-orm'
 import {
   bigint,
   char,
@@ -74,6 +74,10 @@ export const images = pgTable(
     ),
   ],
 )
+
+// Every column but the search n-grams, which only the database needs: what every query returns.
+const { searchGrams: _searchGrams, ...imageRowColumns } = getTableColumns(images)
+export const imageColumns = imageRowColumns
 
 export type ImageRow = Omit<typeof images.$inferSelect, 'searchGrams'>
 export type NewImageRow = typeof images.$inferInsert

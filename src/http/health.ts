@@ -1,5 +1,4 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import type { ModelHealth } from '../analysis/model-check'
 import { errorResponse } from './openapi-responses'
 import { createRouter } from './router'
 
@@ -43,6 +42,8 @@ const analysisCheckSchema = z
   })
   .openapi({ description: 'Present when GEMINI_API_KEY is set; never affects the HTTP status' })
 
+type AnalysisHealth = z.infer<typeof analysisCheckSchema>
+
 const healthSchema = z
   .object({
     status: z.enum(['healthy', 'unhealthy']),
@@ -58,7 +59,7 @@ const healthSchema = z
 /** `GET /health`: no auth; 200 when every dependency answers, 503 with the detail otherwise. */
 export function healthRoutes(
   checks: { database: Check; storage: Check },
-  analysis?: () => ModelHealth,
+  analysis?: () => AnalysisHealth,
 ) {
   const app = createRouter()
   const route = createRoute({

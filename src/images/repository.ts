@@ -1,15 +1,12 @@
-import { and, asc, desc, eq, getTableColumns, gte, lt, type SQL, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, gte, lt, type SQL, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
-import { type ImageRow, images, type NewImageRow } from '../db/schema'
+import { type ImageRow, imageColumns, images, type NewImageRow } from '../db/schema'
 
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
 type Executor = Db | Tx
 
 // The advisory-lock key of a content hash: its first 64 bits, so no hash function is needed in SQL.
 const lockKey = (md5: string) => BigInt.asIntN(64, BigInt(`0x${md5.slice(0, 16)}`)).toString()
-
-// Every column but the search n-grams, which only the database needs.
-const { searchGrams: _searchGrams, ...imageColumns } = getTableColumns(images)
 
 export type ImageFilter = {
   /** Lower-cased search text and the n-grams that must all be indexed for it. */

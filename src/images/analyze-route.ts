@@ -1,14 +1,14 @@
 import { createRoute, z } from '@hono/zod-openapi'
+import type { Analyzer } from '../analysis/analyzer'
 import type { ApiKeyRing } from '../auth/key-ring'
 import { requireApiKey } from '../http/auth'
 import { ApiError, notFound } from '../http/errors'
 import { errorResponse, errorResponses } from '../http/openapi-responses'
 import { apiKeySecurity, createRouter } from '../http/router'
-import type { DownloadLinks } from '../images/download-links'
-import { presentImage } from '../images/present'
-import { imageEnvelopeSchema, imageIdParams, imageSchema } from '../images/schemas'
-import type { ImageService } from '../images/service'
-import type { Analyzer } from './analyzer'
+import type { DownloadLinks } from './download-links'
+import { presentImage } from './present'
+import { imageEnvelopeSchema, imageIdParams, imageSchema } from './schemas'
+import type { ImageService } from './service'
 
 export const MAX_PROMPT_LENGTH = 2000
 
