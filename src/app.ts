@@ -12,7 +12,7 @@ import { openApiDocument } from './http/openapi-document'
 import { requestContext } from './http/request-context'
 import { createRouter } from './http/router'
 import { analysisRoutes } from './images/analyze-route'
-import { contentRoute } from './images/content-route'
+import { contentRoute, signedDownload } from './images/content-route'
 import type { DownloadLinks } from './images/download-links'
 import { limitsRoute } from './images/limits-route'
 import { ImageRepository } from './images/repository'
@@ -49,6 +49,10 @@ export function createApp(deps: AppDeps) {
   app.use(requestContext(deps.logger))
   app.use(methodNotAllowed(app))
   app.use(authThrottle(new AuthFailures(deps.authFailures)))
+  // Every route under /api/ and the document need a key; routes added later are covered by default.
+  // The one exception, a download_url's signature on an image's content, is `signedDownload`.
+  app.use('/api/*', requireApiKey(keys, signedDownload(links)))
+  app.use('/openapi.json', requireApiKey(keys))
   const modelCheck = deps.analysis?.modelCheck
   app.route(
     '/',
@@ -57,18 +61,17 @@ export function createApp(deps: AppDeps) {
       modelCheck && (() => modelCheck.health()),
     ),
   )
-  app.route('/', uploadRoute({ images, links, keys, limits, analyzer }))
-  app.route('/', imageRoutes({ images, links, keys }))
-  app.route('/', contentRoute({ images, storage, links, keys }))
-  app.route('/', limitsRoute({ keys, limits }))
-  app.route('/', analysisRoutes({ images, links, keys, analyzer }))
+  app.route('/', uploadRoute({ images, links, limits, analyzer }))
+  app.route('/', imageRoutes({ images, links }))
+  app.route('/', contentRoute({ images, storage }))
+  app.route('/', limitsRoute({ limits }))
+  app.route('/', analysisRoutes({ images, links, analyzer }))
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKey', {
     type: 'apiKey',
     in: 'header',
     name: 'X-API-Key',
   })
-  app.use('/openapi.json', requireApiKey(keys))
   app.doc31('/openapi.json', (c) => openApiDocument(links.baseUrl(c.req.url)))
 
   app.onError(handleError)

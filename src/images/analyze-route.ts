@@ -1,7 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Analyzer } from '../analysis/analyzer'
-import type { ApiKeyRing } from '../auth/key-ring'
-import { requireApiKey } from '../http/auth'
 import { ApiError, notFound } from '../http/errors'
 import { errorResponse, errorResponses } from '../http/openapi-responses'
 import { apiKeySecurity, createRouter } from '../http/router'
@@ -15,7 +13,6 @@ export const MAX_PROMPT_LENGTH = 2000
 export type AnalysisRoutesDeps = {
   images: Pick<ImageService, 'findById'>
   links: DownloadLinks
-  keys: ApiKeyRing
   /** Absent when GEMINI_API_KEY is unset: the endpoint answers 409. */
   analyzer?: Analyzer
 }
@@ -69,7 +66,7 @@ const analyzeRoute = createRoute({
 export function analysisRoutes(deps: AnalysisRoutesDeps) {
   const app = createRouter()
 
-  app.openapi({ ...analyzeRoute, middleware: requireApiKey(deps.keys) }, async (c) => {
+  app.openapi(analyzeRoute, async (c) => {
     const { id } = c.req.valid('param')
     const { prompt } = c.req.valid('json')
     const { analyzer } = deps

@@ -1,8 +1,5 @@
 import { z } from '@hono/zod-openapi'
-import { createMiddleware } from 'hono/factory'
-import type { ApiKeyRing } from '../auth/key-ring'
-import { requireApiKey } from '../http/auth'
-import type { AppEnv } from '../http/env'
+import type { KeyAlternative } from '../http/auth'
 import { ApiError, badRequest, errorBody, notFound } from '../http/errors'
 import { errorResponses } from '../http/openapi-responses'
 import { parseRange } from '../http/range'
@@ -17,17 +14,40 @@ import type { ImageService } from './service'
 export type ContentRouteDeps = {
   images: ImageService
   storage: Storage
-  links: DownloadLinks
-  keys: ApiKeyRing
 }
 
 const PATH = '/api/images/{id}/content'
+const CONTENT_PATH = /^\/api\/images\/([^/]+)\/content$/
+
+const decodedSegment = (segment: string) => {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    return segment
+  }
+}
+
+/**
+ * The one exception to the API key: GET/HEAD of an image's content carrying the signature of a
+ * download_url (DownloadLinks). A signature that does not verify is refused, never ignored.
+ */
+export const signedDownload =
+  (links: DownloadLinks): KeyAlternative =>
+  (c) => {
+    const signature = c.req.query('signature')
+    const id = CONTENT_PATH.exec(c.req.path)?.[1]
+    if (signature === undefined || id === undefined) return false
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') return false
+    if (!links.verify(decodedSegment(id), c.req.query('expires'), signature)) {
+      throw new ApiError(403, 'Invalid signature', 'The download link is invalid or has expired')
+    }
+    return true
+  }
 
 /** `GET|HEAD /api/images/:id/content`: the stored bytes, streamed, with HTTP caching and ranges. */
 export function contentRoute(deps: ContentRouteDeps) {
-  const { images, storage, links, keys } = deps
+  const { images, storage } = deps
   const app = createRouter()
-  const auth = requireApiKey(keys)
 
   const binary = {
     description: 'The image bytes (206: the requested range)',
@@ -63,17 +83,7 @@ export function contentRoute(deps: ContentRouteDeps) {
     })
   }
 
-  // A valid download signature stands in for the API key on this route only.
-  const keyOrSignature = createMiddleware<AppEnv>(async (c, next) => {
-    const signature = c.req.query('signature')
-    if (signature === undefined) return auth(c, next)
-    if (!links.verify(c.req.param('id') ?? '', c.req.query('expires'), signature)) {
-      throw new ApiError(403, 'Invalid signature', 'The download link is invalid or has expired')
-    }
-    await next()
-  })
-
-  app.on(['GET', 'HEAD'], '/api/images/:id/content', keyOrSignature, async (c) => {
+  app.on(['GET', 'HEAD'], '/api/images/:id/content', async (c) => {
     const id = imageIdParams.safeParse({ id: c.req.param('id') })
     if (!id.success) throw badRequest('id: must be a UUID')
     const image = await images.findById(id.data.id)

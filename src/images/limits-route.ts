@@ -1,7 +1,5 @@
 import { createRoute } from '@hono/zod-openapi'
-import type { ApiKeyRing } from '../auth/key-ring'
 import type { Config } from '../config'
-import { requireApiKey } from '../http/auth'
 import { errorResponses } from '../http/openapi-responses'
 import { apiKeySecurity, createRouter } from '../http/router'
 import { SUPPORTED_FORMATS } from '../media/inspect'
@@ -14,7 +12,7 @@ import {
 } from './schemas'
 
 /** `GET /api/limits`: the limits the upload enforces, so clients can check before sending. */
-export function limitsRoute(deps: { keys: ApiKeyRing; limits: Config['limits'] }) {
+export function limitsRoute(deps: { limits: Config['limits'] }) {
   const app = createRouter()
   const { limits } = deps
   const body = {
@@ -42,7 +40,6 @@ export function limitsRoute(deps: { keys: ApiKeyRing; limits: Config['limits'] }
       tags: ['service'],
       summary: 'The upload limits in force',
       security: apiKeySecurity,
-      middleware: requireApiKey(deps.keys),
       responses: {
         200: { description: 'Limits', content: { 'application/json': { schema: limitsSchema } } },
         ...errorResponses(401),

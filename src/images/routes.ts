@@ -1,6 +1,4 @@
 import { createRoute } from '@hono/zod-openapi'
-import type { ApiKeyRing } from '../auth/key-ring'
-import { requireApiKey } from '../http/auth'
 import { badRequest, notFound } from '../http/errors'
 import { errorResponses } from '../http/openapi-responses'
 import { apiKeySecurity, createRouter } from '../http/router'
@@ -16,7 +14,7 @@ import {
 } from './schemas'
 import { type ImageService, InvalidCursor } from './service'
 
-export type ImageRoutesDeps = { images: ImageService; links: DownloadLinks; keys: ApiKeyRing }
+export type ImageRoutesDeps = { images: ImageService; links: DownloadLinks }
 
 const json = <T>(schema: T, description: string) => ({
   description,
@@ -25,10 +23,9 @@ const json = <T>(schema: T, description: string) => ({
 
 /** The management API: list and search, read, update, delete, lookup by content hash. */
 export function imageRoutes(deps: ImageRoutesDeps) {
-  const { images, links, keys } = deps
+  const { images, links } = deps
   const app = createRouter()
-  const middleware = requireApiKey(keys)
-  const common = { security: apiKeySecurity, middleware, tags: ['images'] }
+  const common = { security: apiKeySecurity, tags: ['images'] }
 
   const byMd5 = (method: 'get' | 'head') =>
     createRoute({

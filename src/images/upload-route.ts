@@ -1,7 +1,5 @@
 import type { Context } from 'hono'
 import type { Analyzer } from '../analysis/analyzer'
-import type { ApiKeyRing } from '../auth/key-ring'
-import { requireApiKey } from '../http/auth'
 import { ByteBudget } from '../http/byte-budget'
 import type { AppEnv } from '../http/env'
 import { ApiError } from '../http/errors'
@@ -19,7 +17,6 @@ import { parseUploadForm, type UploadLimits, uploadBodyLimit } from './upload-fo
 export type UploadRouteDeps = {
   images: ImageService
   links: DownloadLinks
-  keys: ApiKeyRing
   limits: UploadLimits & { uploadBufferBytes: number }
   /** Present when Gemini analysis is on. */
   analyzer?: Analyzer
@@ -37,7 +34,7 @@ const BUDGET_WAIT_MS = 10_000
 
 /** `POST /api/upload`, exactly as the old service's clients expect it. */
 export function uploadRoute(deps: UploadRouteDeps) {
-  const { images, links, keys, limits, analyzer } = deps
+  const { images, links, limits, analyzer } = deps
   const app = createRouter()
 
   // The multipart body is parsed by hand (streaming size limit), so the route is only documented.
@@ -91,7 +88,7 @@ export function uploadRoute(deps: UploadRouteDeps) {
   const pacer = new GarbagePacer(limits.uploadBufferBytes)
   const maxBody = uploadBodyLimit(limits)
 
-  app.post('/api/upload', requireApiKey(keys), async (c) => {
+  app.post('/api/upload', async (c) => {
     const declared = Number(c.req.header('content-length') ?? maxBody)
     const bodyBytes = Number.isFinite(declared) ? declared : maxBody
     const release = await budget.acquire(bodyBytes, BUDGET_WAIT_MS)
