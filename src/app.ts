@@ -14,9 +14,10 @@ import { createRouter } from './http/router'
 import { analysisRoutes } from './images/analyze-route'
 import { contentRoute, signedDownload } from './images/content-route'
 import type { DownloadLinks } from './images/download-links'
+import { imageRoutes } from './images/image-routes'
 import { limitsRoute } from './images/limits-route'
+import { imagePresenter } from './images/present'
 import { ImageRepository } from './images/repository'
-import { imageRoutes } from './images/routes'
 import { ImageService } from './images/service'
 import { uploadRoute } from './images/upload-route'
 import type { Storage } from './storage/storage'
@@ -56,16 +57,17 @@ export function createApp(deps: AppDeps) {
   const modelCheck = deps.analysis?.modelCheck
   app.route(
     '/',
-    healthRoutes(
-      { database: deps.database.ping, storage: () => storage.ping() },
-      modelCheck && (() => modelCheck.health()),
-    ),
+    healthRoutes({
+      checks: { database: deps.database.ping, storage: () => storage.ping() },
+      analysis: modelCheck && (() => modelCheck.health()),
+    }),
   )
-  app.route('/', uploadRoute({ images, links, limits, analyzer }))
-  app.route('/', imageRoutes({ images, links }))
+  const present = imagePresenter(links)
+  app.route('/', uploadRoute({ images, present, limits, analyzer }))
+  app.route('/', imageRoutes({ images, present }))
   app.route('/', contentRoute({ images, storage }))
   app.route('/', limitsRoute({ limits }))
-  app.route('/', analysisRoutes({ images, links, analyzer }))
+  app.route('/', analysisRoutes({ images, present, analyzer }))
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKey', {
     type: 'apiKey',

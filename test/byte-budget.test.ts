@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { ByteBudget } from '../src/http/byte-budget'
 import { json, startTestApp, type TestApp, upload, WRITE_KEY } from './support/app'
 import { makeJpeg, withJpegComment } from './support/images'
-import { openRawConnection } from './support/raw-http'
+import { openRawConnection, uploadHead } from './support/raw-http'
 
 describe('ByteBudget', () => {
   test('admits while the bytes fit, then in arrival order as bytes come back', async () => {
@@ -79,11 +79,7 @@ describe('uploads under a tiny UPLOAD_BUFFER_BYTES', () => {
   test('one that waits 10 s for room gets 503 Server busy with Retry-After; later ones get in', async () => {
     // A stalled body holds the whole (1-byte) budget until its connection goes.
     const holder = await openRawConnection(t.url)
-    holder.socket.write(
-      'POST /api/upload HTTP/1.1\r\nHost: x\r\n' +
-        `X-API-Key: ${WRITE_KEY}\r\nContent-Type: multipart/form-data; boundary=b\r\n` +
-        'Content-Length: 1000\r\n\r\n--b\r\n',
-    )
+    holder.socket.write(uploadHead(WRITE_KEY, 1000))
     await Bun.sleep(200)
     const started = performance.now()
     const busy = await upload(t.url, withJpegComment(makeJpeg(16, 16), 'budget-busy'))

@@ -5,13 +5,17 @@ import { hasErrorCode } from '../error-codes'
 import { StorageUnavailable } from '../storage/errors'
 import type { AppEnv } from './env'
 
-/** An error the client caused or should know about; rendered as `{error, message, details?}`. */
+/**
+ * An error the client caused or should know about; rendered as `{error, message, details?}` with
+ * `headers` (e.g. Retry-After) on the response.
+ */
 export class ApiError extends Error {
   constructor(
     readonly status: ContentfulStatusCode,
     readonly error: string,
     message: string,
     readonly details?: unknown,
+    readonly headers?: Record<string, string>,
   ) {
     super(message)
   }
@@ -50,7 +54,7 @@ export function errorBody(error: string, message: string, details?: unknown) {
 
 export function handleError(err: Error, c: Context<AppEnv>) {
   if (err instanceof ApiError) {
-    return c.json(errorBody(err.error, err.message, err.details), err.status)
+    return c.json(errorBody(err.error, err.message, err.details), err.status, err.headers)
   }
   if (err instanceof HTTPException) {
     const status = err.status as ContentfulStatusCode

@@ -1,9 +1,9 @@
-import { z } from '@hono/zod-openapi'
+import { createRoute, z } from '@hono/zod-openapi'
 import type { KeyAlternative } from '../http/auth'
-import { ApiError, badRequest, errorBody, notFound } from '../http/errors'
+import { ApiError, notFound } from '../http/errors'
 import { errorResponses } from '../http/openapi-responses'
 import { parseRange } from '../http/range'
-import { apiKeySecurity, createRouter } from '../http/router'
+import { apiKeySecurity, createRouter, type Handler } from '../http/router'
 import { contentDisposition } from '../media/filename'
 import { ObjectNotFound } from '../storage/errors'
 import type { Storage } from '../storage/storage'
@@ -11,12 +11,44 @@ import type { DownloadLinks } from './download-links'
 import { imageIdParams } from './schemas'
 import type { ImageService } from './service'
 
-export type ContentRouteDeps = {
-  images: ImageService
-  storage: Storage
+export type ContentRouteDeps = { images: ImageService; storage: Storage }
+
+const binary = {
+  description: 'The image bytes (206: the requested range)',
+  content: { 'image/*': { schema: { type: 'string' as const, format: 'binary' } } },
 }
 
-const PATH = '/api/images/{id}/content'
+const contentRouteFor = (method: 'get' | 'head') =>
+  createRoute({
+    method,
+    path: '/api/images/{id}/content',
+    operationId: method === 'get' ? 'getImageContent' : 'headImageContent',
+    tags: ['content'],
+    summary: method === 'get' ? 'Download the image bytes' : 'Headers of the image bytes',
+    description:
+      'Authorised by X-API-Key, or without one by the expires + signature of a download_url.',
+    security: [...apiKeySecurity, {}],
+    request: {
+      params: imageIdParams,
+      headers: z.object({
+        range: z.string().optional().openapi({ example: 'bytes=0-1023' }),
+        'if-none-match': z.string().optional(),
+      }),
+      query: z.object({
+        expires: z.string().optional().openapi({ description: 'From download_url' }),
+        signature: z.string().optional().openapi({ description: 'From download_url' }),
+      }),
+    },
+    responses: {
+      200: binary,
+      206: binary,
+      304: { description: 'Not modified (ETag matched)' },
+      ...errorResponses(400, 401, 403, 404, 416, 503),
+    },
+  })
+const getContentRoute = contentRouteFor('get')
+const headContentRoute = contentRouteFor('head')
+
 const CONTENT_PATH = /^\/api\/images\/([^/]+)\/content$/
 
 const decodedSegment = (segment: string) => {
@@ -44,49 +76,11 @@ export const signedDownload =
     return true
   }
 
-/** `GET|HEAD /api/images/:id/content`: the stored bytes, streamed, with HTTP caching and ranges. */
-export function contentRoute(deps: ContentRouteDeps) {
-  const { images, storage } = deps
-  const app = createRouter()
-
-  const binary = {
-    description: 'The image bytes (206: the requested range)',
-    content: { 'image/*': { schema: { type: 'string' as const, format: 'binary' } } },
-  }
-  for (const method of ['get', 'head'] as const) {
-    app.openAPIRegistry.registerPath({
-      method,
-      path: PATH,
-      operationId: method === 'get' ? 'getImageContent' : 'headImageContent',
-      tags: ['content'],
-      summary: method === 'get' ? 'Download the image bytes' : 'Headers of the image bytes',
-      description:
-        'Authorised by X-API-Key, or without one by the expires + signature of a download_url.',
-      security: [...apiKeySecurity, {}],
-      request: {
-        params: imageIdParams,
-        headers: z.object({
-          range: z.string().optional().openapi({ example: 'bytes=0-1023' }),
-          'if-none-match': z.string().optional(),
-        }),
-        query: z.object({
-          expires: z.string().optional().openapi({ description: 'From download_url' }),
-          signature: z.string().optional().openapi({ description: 'From download_url' }),
-        }),
-      },
-      responses: {
-        200: binary,
-        206: binary,
-        304: { description: 'Not modified (ETag matched)' },
-        ...errorResponses(400, 401, 403, 404, 416, 503),
-      },
-    })
-  }
-
-  app.on(['GET', 'HEAD'], '/api/images/:id/content', async (c) => {
-    const id = imageIdParams.safeParse({ id: c.req.param('id') })
-    if (!id.success) throw badRequest('id: must be a UUID')
-    const image = await images.findById(id.data.id)
+/** The stored bytes, streamed, with HTTP caching and ranges; HEAD answers the same headers. */
+const download =
+  ({ images, storage }: ContentRouteDeps): Handler<typeof getContentRoute> =>
+  async (c) => {
+    const image = await images.findById(c.req.valid('param').id)
     if (!image) throw notFound('No image with this id')
     const etag = `"${image.md5Hash}"`
     const headers: Record<string, string> = {
@@ -104,9 +98,15 @@ export function contentRoute(deps: ContentRouteDeps) {
     const size = image.filesize
     const range = parseRange(c.req.header('range'), size)
     if (range === 'unsatisfiable') {
-      return c.json(errorBody('Range not satisfiable', `The image is ${size} bytes long`), 416, {
-        'Content-Range': `bytes */${size}`,
-      })
+      throw new ApiError(
+        416,
+        'Range not satisfiable',
+        `The image is ${size} bytes long`,
+        undefined,
+        {
+          'Content-Range': `bytes */${size}`,
+        },
+      )
     }
     const status = range ? 206 : 200
     headers['Content-Length'] = String(range ? range.end - range.start + 1 : size)
@@ -120,7 +120,11 @@ export function contentRoute(deps: ContentRouteDeps) {
       c.var.logger.error('object missing for row', { request_id: c.var.requestId, id: image.id })
       throw notFound('The image content is missing from storage')
     }
-  })
+  }
 
-  return app
+/** `GET|HEAD /api/images/:id/content`. */
+export function contentRoute(deps: ContentRouteDeps) {
+  return createRouter()
+    .openapi(getContentRoute, download(deps))
+    .openapi(headContentRoute, download(deps))
 }
