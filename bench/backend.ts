@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import postgres from 'postgres'
 import type { DatabaseOptions } from '../src/db/client'
-import type { StorageOptions } from '../src/dependencies'
+import type { StorageOptions } from '../src/storage/open'
 
 export type BackendKind = 'embedded' | 'real'
 

@@ -1,8 +1,10 @@
 import type { Config } from '../src/config'
 import { openDatabase } from '../src/db/client'
 import { images } from '../src/db/schema'
-import { openStorage } from '../src/dependencies'
+import { md5OfObjectKey, OBJECT_PREFIX } from '../src/images/object-key'
 import { hashStream } from '../src/reconcile/hash'
+import { ObjectNotFound } from '../src/storage/errors'
+import { openStorage } from '../src/storage/open'
 import type { Storage } from '../src/storage/storage'
 
 export type InvariantReport = {
@@ -16,12 +18,15 @@ export type InvariantReport = {
   examples: string[]
 }
 
-const PREFIX = 'images/'
 const EXAMPLES_MAX = 5
 
 async function objectMd5(storage: Storage, key: string): Promise<string | null> {
-  const stream = await storage.read(key)
-  return stream && hashStream(stream)
+  try {
+    return await hashStream(await storage.read(key))
+  } catch (err) {
+    if (err instanceof ObjectNotFound) return null
+    throw err
+  }
 }
 
 /** SPEC §3 against the stopped API's database and storage: rows and objects match one to one. */
@@ -35,7 +40,7 @@ export async function checkInvariants(
       .select({ id: images.id, md5: images.md5Hash, key: images.s3Key })
       .from(images)
     const objects = new Set<string>()
-    for await (const info of storage.list(PREFIX)) objects.add(info.key)
+    for await (const info of storage.list(OBJECT_PREFIX)) objects.add(info.key)
     const examples: string[] = []
     const note = (text: string) => examples.length < EXAMPLES_MAX && examples.push(text)
     const report = { rowsWithoutObject: 0, md5: 0, key: 0 }
@@ -43,7 +48,7 @@ export async function checkInvariants(
     for (const row of rows) {
       keys.add(row.key)
       // Content-addressed: the key is images/<md5>.<ext>, never anything else.
-      if (!row.key.startsWith(`${PREFIX}${row.md5}.`)) {
+      if (md5OfObjectKey(row.key) !== row.md5) {
         report.key++
         note(`row ${row.id}: s3_key ${row.key} does not carry md5 ${row.md5}`)
       }

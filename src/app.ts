@@ -1,4 +1,3 @@
-import { analysisRoutes } from './analysis/routes'
 import type { Analysis } from './analysis/setup'
 import type { ApiKeyRing } from './auth/key-ring'
 import type { Config } from './config'
@@ -11,15 +10,17 @@ import { handleError } from './http/errors'
 import { healthRoutes } from './http/health'
 import { jsonBodyLimit } from './http/json-body'
 import type { Logger } from './http/logger'
-import { notFoundOrMethodNotAllowed } from './http/method-not-allowed'
+import { methodNotAllowed, notFound } from './http/method-not-allowed'
 import { openApiDocument } from './http/openapi-document'
 import { requestContext } from './http/request-context'
 import { createRouter } from './http/router'
-import { contentRoute } from './images/content-route'
+import { analysisRoutes } from './images/analyze-route'
+import { contentRoute, signedDownload } from './images/content-route'
 import type { DownloadLinks } from './images/download-links'
 import { jsonBodyLimits } from './images/json-limits'
 import { limitsRoute } from './images/limits-route'
 import { ObjectSweep } from './images/object-sweep'
+import { imagePresenter } from './images/present'
 import { ImageRepository } from './images/repository'
 import { imageRoutes } from './images/routes'
 import { ImageService } from './images/service'
@@ -77,35 +78,40 @@ export function createApp(deps: AppDeps) {
     app.use('/api/upload', countUploads(metrics))
     if (deps.metricsToken) app.route('/', metricsRoute(metrics, deps.metricsToken))
   }
-  // Before auth: a preflight carries no API key and must not count as a failed one.
+  // Before auth and 405: a preflight carries no API key and must not count as a failed one.
   if (deps.corsOrigins && deps.corsOrigins !== 'off') app.use(corsMiddleware(deps.corsOrigins))
+  app.use(methodNotAllowed(app))
   app.use(authThrottle(new AuthFailures(deps.authFailures), keys))
+  // Every route under /api/ and the document need a key; routes added later are covered by default.
+  // The one exception, a download_url's signature on an image's content, is `signedDownload`.
+  app.use('/api/*', requireApiKey(keys, signedDownload(links)))
+  app.use('/openapi.json', requireApiKey(keys))
   // Every JSON body is bounded while it is read, before any route parses it.
   app.use(jsonBodyLimit(jsonBodyLimits(limits)))
   const modelCheck = deps.analysis?.modelCheck
   app.route(
     '/',
-    healthRoutes(
-      { database: deps.database.ping, storage: () => storage.ping() },
-      modelCheck && (() => modelCheck.health()),
-    ),
+    healthRoutes({
+      checks: { database: deps.database.ping, storage: () => storage.ping() },
+      analysis: modelCheck && (() => modelCheck.health()),
+    }),
   )
-  app.route('/', uploadRoute({ images, links, keys, limits, analyzer, metrics }))
-  app.route('/', imageRoutes({ images, links, keys, limits }))
-  app.route('/', contentRoute({ images, storage, links, keys }))
-  app.route('/', limitsRoute({ keys, limits }))
-  app.route('/', analysisRoutes({ images, links, keys, analyzer }))
+  const present = imagePresenter(links)
+  app.route('/', uploadRoute({ images, present, limits, analyzer, metrics }))
+  app.route('/', imageRoutes({ images, present, limits }))
+  app.route('/', contentRoute({ images, storage }))
+  app.route('/', limitsRoute({ limits }))
+  app.route('/', analysisRoutes({ images, present, analyzer }))
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKey', {
     type: 'apiKey',
     in: 'header',
     name: 'X-API-Key',
   })
-  app.use('/openapi.json', requireApiKey(keys))
   app.doc31('/openapi.json', (c) => openApiDocument(links.baseUrl(c.req.url)))
 
   app.onError(handleError)
-  app.notFound(notFoundOrMethodNotAllowed(() => app.routes))
+  app.notFound(notFound)
   return app
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import type { DatabaseOptions } from './db/client'
+import type { StorageOptions } from './storage/open'
 
 // Every variable the service reads. Legacy names of the old Flask service are folded into the new
 // ones in `resolveLegacy`, so its `.env` keeps working unchanged.
@@ -134,19 +135,7 @@ export type Config = {
   database: DatabaseOptions
   /** Seconds start-up keeps retrying an unreachable PostgreSQL before it gives up (exit 1). */
   dbConnectTimeoutSeconds: number
-  storage:
-    | {
-        kind: 's3'
-        endpoint: string
-        publicEndpoint: string
-        bucket: string
-        region: string
-        accessKeyId?: string
-        secretAccessKey?: string
-        /** Create the bucket at start-up when it is missing (as the old service did). */
-        createBucket: boolean
-      }
-    | { kind: 'local'; dir: string }
+  storage: StorageOptions
   apiKeys: ApiKeySpec[]
   urlSigningSecret?: string
   downloadUrlTtlSeconds: number

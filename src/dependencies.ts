@@ -10,15 +10,9 @@ import type { Logger } from './http/logger'
 import { DownloadLinks } from './images/download-links'
 import { createMetrics, observeTable } from './metrics/metrics'
 import { ensureBucket } from './storage/bucket'
-import { LocalStorage } from './storage/local'
-import { S3Storage, type S3StorageOptions } from './storage/s3'
+import { openStorage } from './storage/open'
+import type { S3StorageOptions } from './storage/s3'
 import type { Storage } from './storage/storage'
-
-export type StorageOptions = { kind: 'local'; dir: string } | ({ kind: 's3' } & S3StorageOptions)
-
-export async function openStorage(config: StorageOptions): Promise<Storage> {
-  return config.kind === 's3' ? new S3Storage(config) : new LocalStorage(config.dir).init()
-}
 
 /** Creates a missing bucket; when that is refused, says so once and starts anyway (health 503). */
 async function prepareBucket(options: S3StorageOptions, storage: Storage, logger: Logger) {

@@ -2,21 +2,12 @@ import { describe, expect, test } from 'bun:test'
 import {
   errorBodyMessage,
   isModelUnavailable,
-  parseDuration,
   parseRetryAfter,
   retryDelayFromBody,
   scrubError,
 } from '../src/analysis/outcome'
 
 describe('Gemini outcome helpers', () => {
-  test('RetryInfo.retryDelay durations', () => {
-    expect(parseDuration('7s')).toBe(7000)
-    expect(parseDuration('1.5s')).toBe(1500)
-    expect(parseDuration('0.0001s')).toBe(1)
-    expect(parseDuration('7')).toBeUndefined()
-    expect(parseDuration(7)).toBeUndefined()
-  })
-
   test('retry delay found among the details of a Google error body', () => {
     const body = JSON.stringify({
       error: {

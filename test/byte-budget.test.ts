@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { ByteBudget } from '../src/http/byte-budget'
-import { json, startTestApp, type TestApp, upload } from './support/app'
+import { json, startTestApp, type TestApp, upload, WRITE_KEY } from './support/app'
 import { makeJpeg, withJpegComment } from './support/images'
+import { openRawConnection, uploadHead } from './support/raw-http'
 
 describe('ByteBudget', () => {
   test('admits while the bytes fit, then in arrival order as bytes come back', async () => {
@@ -74,4 +75,24 @@ describe('uploads under a tiny UPLOAD_BUFFER_BYTES', () => {
     const ids = await Promise.all(responses.map(async (r) => (await json(r)).data.id))
     expect(new Set(ids).size).toBe(12)
   })
+
+  test('one that waits 10 s for room gets 503 Server busy with Retry-After; later ones get in', async () => {
+    // A stalled body holds the whole (1-byte) budget until its connection goes.
+    const holder = await openRawConnection(t.url)
+    holder.socket.write(uploadHead(WRITE_KEY, 1000))
+    await Bun.sleep(200)
+    const started = performance.now()
+    const busy = await upload(t.url, withJpegComment(makeJpeg(16, 16), 'budget-busy'))
+    expect(busy.status).toBe(503)
+    expect(performance.now() - started).toBeGreaterThanOrEqual(9_500)
+    expect(busy.headers.get('retry-after')).toBe('5')
+    expect(await json(busy)).toEqual({
+      error: 'Server busy',
+      message: 'Too many uploads in progress; retry shortly',
+    })
+    holder.socket.end()
+    await holder.closed
+    const after = await upload(t.url, withJpegComment(makeJpeg(16, 16), 'budget-after'))
+    expect(after.status).toBe(201)
+  }, 60_000)
 })

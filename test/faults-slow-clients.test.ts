@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { startTestApp, type TestApp, WRITE_KEY } from './support/app'
-import { openRawConnection } from './support/raw-http'
+import { openRawConnection, uploadHead } from './support/raw-http'
 
 const IDLE_SECONDS = 2
 // Generous "not hung" bound. Unfinished headers are cut by uWebSockets' own ~10 s header timeout,
@@ -26,11 +26,7 @@ describe('slow clients', () => {
 
   test('a body trickled slower than the idle timeout is cut; other requests are served meanwhile', async () => {
     const slow = await openRawConnection(t.url)
-    slow.socket.write(
-      'POST /api/upload HTTP/1.1\r\nHost: x\r\n' +
-        `X-API-Key: ${WRITE_KEY}\r\nContent-Type: multipart/form-data; boundary=b\r\n` +
-        'Content-Length: 100000\r\n\r\n--b\r\n',
-    )
+    slow.socket.write(uploadHead(WRITE_KEY, 100000))
     let sent = 0
     // One byte, then silence longer than the idle timeout: the server must give up on it.
     const trickle = (async () => {

@@ -8,10 +8,9 @@ import { type Env, loadConfig } from '../src/config'
 import { images } from '../src/db/schema'
 import { buildDependencies } from '../src/dependencies'
 import { createLogger } from '../src/http/logger'
+import { objectKeyFor } from '../src/images/object-key'
 import { ImageRepository } from '../src/images/repository'
-import { objectKeyFor } from '../src/images/service'
 import { parseArgs } from '../src/reconcile/args'
-import { parseDuration } from '../src/reconcile/duration'
 import { type ReconcileOptions, reconcile } from '../src/reconcile/reconcile'
 import { json, startTestApp, type TestApp, upload, WRITE_KEY } from './support/app'
 import { createTestDatabase } from './support/database'
@@ -71,16 +70,6 @@ async function overwrite(t: TestApp, key: string, bytes: Uint8Array) {
 }
 
 describe('reconcile arguments', () => {
-  test('durations: units, bare seconds, zero; garbage refused', () => {
-    expect(parseDuration('30m')).toBe(1800)
-    expect(parseDuration('2h')).toBe(7200)
-    expect(parseDuration('0')).toBe(0)
-    expect(parseDuration('45')).toBe(45)
-    expect(parseDuration('1d')).toBe(86400)
-    expect(parseDuration('1.5h')).toBeUndefined()
-    expect(parseDuration('-1')).toBeUndefined()
-  })
-
   test('flags, defaults and unknown arguments', () => {
     expect(parseArgs([])).toMatchObject({ apply: false, verify: false, json: false, grace: 3600 })
     expect(parseArgs(['--apply', '--grace', '30m', '--verify', '--json'])).toMatchObject({

@@ -2,6 +2,7 @@ import type { ImageRow, NewImageRow } from '../db/schema'
 import type { Logger } from '../http/logger'
 import { UNKNOWN_TYPE } from '../images/download-links'
 import { inspectImage } from '../media/inspect'
+import { ObjectNotFound } from '../storage/errors'
 import type { Storage } from '../storage/storage'
 import { cleanModelText } from './clean-text'
 import type { ImageDescriber } from './gemini-client'
@@ -15,14 +16,11 @@ const sniffedType = (bytes: Uint8Array) => {
   return result.ok ? result.info.mimetype : UNKNOWN_TYPE
 }
 
-/** The formats Gemini accepts as inline image data; anything else is `skipped`. */
-export const GEMINI_IMAGE_TYPES = new Set([
-  'image/png',
-  'image/jpeg',
-  'image/webp',
-  'image/heic',
-  'image/heif',
-])
+/**
+ * The formats Gemini accepts as inline image data, among those the upload takes (Gemini also reads
+ * HEIC/HEIF, which the upload never produces); anything else is `skipped`.
+ */
+export const GEMINI_IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/webp'])
 
 export type AnalyzerOptions = {
   prompt: string
@@ -217,16 +215,14 @@ export class Analyzer {
 
   private async readBytes(row: ImageRow): Promise<Uint8Array | Error> {
     try {
-      const stream = await this.storage.read(row.s3Key)
-      if (!stream) return new ObjectMissing(row.s3Key)
-      return await new Response(stream).bytes()
+      return await new Response(await this.storage.read(row.s3Key)).bytes()
     } catch (err) {
       return err instanceof Error ? err : new Error(String(err))
     }
   }
 
   private storageOutcome(err: Error): AnalysisOutcome {
-    if (err instanceof ObjectMissing) return { kind: 'permanent', error: err.message }
+    if (err instanceof ObjectNotFound) return { kind: 'permanent', error: err.message }
     return { kind: 'retryable', error: `Could not read the image from storage: ${err.name}` }
   }
 }
@@ -238,10 +234,4 @@ function describeDbError(err: unknown) {
     e = e.cause as typeof e
   }
   return err instanceof Error ? err.name : 'unknown error'
-}
-
-class ObjectMissing extends Error {
-  constructor(key: string) {
-    super(`The image object ${key} is missing from storage`)
-  }
 }

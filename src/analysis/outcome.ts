@@ -1,3 +1,5 @@
+import { parseDuration } from '../duration'
+
 /** What one Gemini call came to; the analyzer decides what each kind means for the row. */
 export type AnalysisOutcome =
   | { kind: 'text'; text: string }
@@ -15,13 +17,6 @@ export function scrubError(message: string, secret: string) {
   return scrubbed.length > MAX_ERROR_LENGTH ? `${scrubbed.slice(0, MAX_ERROR_LENGTH)}…` : scrubbed
 }
 
-/** Parses a protobuf Duration as JSON renders it ("7s", "1.5s") into milliseconds. */
-export function parseDuration(value: unknown): number | undefined {
-  if (typeof value !== 'string') return undefined
-  const match = /^(\d+(?:\.\d+)?)s$/.exec(value.trim())
-  return match ? Math.ceil(Number(match[1]) * 1000) : undefined
-}
-
 /** Retry-After is either delta-seconds or an HTTP date. */
 export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
   if (!value) return undefined
@@ -37,6 +32,7 @@ export function retryDelayFromBody(message: string): number | undefined {
   try {
     const body = JSON.parse(message) as { error?: { details?: ErrorDetail[] } }
     const info = body.error?.details?.find((d) => d['@type']?.endsWith('google.rpc.RetryInfo'))
+    // A protobuf Duration as JSON renders it: "7s", "1.5s".
     return parseDuration(info?.retryDelay)
   } catch {
     return undefined

@@ -1,6 +1,12 @@
 import { and, asc, count, eq, gt, inArray, lte, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
-import { type AnalysisStatus, type ImageRow, images, type NewImageRow } from '../db/schema'
+import {
+  type AnalysisStatus,
+  type ImageRow,
+  imageColumns,
+  images,
+  type NewImageRow,
+} from '../db/schema'
 import { searchColumns } from '../db/search-text'
 
 export type AnalysisPatch = Pick<
@@ -51,7 +57,7 @@ export class AnalysisRepository {
           lte(images.analysisNextAttemptAt, sql`now()`),
         ),
       )
-      .returning()
+      .returning(imageColumns)
   }
 
   /** Claims one pending row whatever its due time (the upload that just created it). */
@@ -63,7 +69,7 @@ export class AnalysisRepository {
         analysisAttempts: sql`${images.analysisAttempts} + 1`,
       })
       .where(and(eq(images.id, id), eq(images.analysisStatus, 'pending')))
-      .returning()
+      .returning(imageColumns)
     return row
   }
 
@@ -78,7 +84,7 @@ export class AnalysisRepository {
         analysisNextAttemptAt: leaseUntil(leaseMs),
       })
       .where(eq(images.id, id))
-      .returning()
+      .returning(imageColumns)
     return row
   }
 
@@ -97,7 +103,7 @@ export class AnalysisRepository {
           eq(images.analysisNextAttemptAt, lease),
         ),
       )
-      .returning()
+      .returning(imageColumns)
     return row
   }
 
@@ -133,7 +139,7 @@ export class AnalysisRepository {
   }
 
   async findById(id: string): Promise<ImageRow | undefined> {
-    const [row] = await this.db.select().from(images).where(eq(images.id, id)).limit(1)
+    const [row] = await this.db.select(imageColumns).from(images).where(eq(images.id, id)).limit(1)
     return row
   }
 }

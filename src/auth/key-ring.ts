@@ -1,6 +1,8 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { ApiKeySpec } from '../config'
-import type { Principal } from '../http/env'
+
+/** Who presented a valid key, and whether it may write. */
+export type Principal = { name: string; readOnly: boolean }
 
 const digest = (value: string) => new Bun.CryptoHasher('sha256').update(value).digest()
 
@@ -16,10 +18,6 @@ export class ApiKeyRing {
       digest: digest(k.key),
       principal: { name: k.name, readOnly: k.readOnly },
     }))
-  }
-
-  get size() {
-    return this.#entries.length
   }
 
   verify(presented: string): Principal | undefined {

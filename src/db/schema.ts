@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm'
+import { getTableColumns, sql } from 'drizzle-orm'
 import {
   bigint,
   char,
@@ -15,10 +15,10 @@ import {
 export const ANALYSIS_STATUSES = ['none', 'pending', 'done', 'failed', 'skipped'] as const
 export type AnalysisStatus = (typeof ANALYSIS_STATUSES)[number]
 
-// Millisecond precision, as JavaScript dates have: a timestamp round-trips exactly, so keyset
-// cursors built from it never skip or repeat rows.
 const SMALL_PENDING_LIST = { fastupdate: true, gin_pending_list_limit: 64 }
 
+// Millisecond precision, as JavaScript dates have: a timestamp round-trips exactly, so keyset
+// cursors built from it never skip or repeat rows.
 const utc = (name: string) => timestamp(name, { withTimezone: true, mode: 'date', precision: 3 })
 
 // One row per unique content; the object lives at `s3_key` in storage.
@@ -82,10 +82,20 @@ export const images = pgTable(
       .where(sql`${t.analysisStatus} = 'pending'`),
     check(
       'images_analysis_status_check',
-      sql`${t.analysisStatus} in ('none', 'pending', 'done', 'failed', 'skipped')`,
+      sql`${t.analysisStatus} in (${sql.raw(ANALYSIS_STATUSES.map((v) => `'${v}'`).join(', '))})`,
     ),
   ],
 )
+
+// Every column but the search columns, which only the database needs: what every query returns.
+const {
+  searchGrams: _searchGrams,
+  searchTitle: _searchTitle,
+  searchDescription: _searchDescription,
+  searchAnalysis: _searchAnalysis,
+  ...imageRowColumns
+} = getTableColumns(images)
+export const imageColumns = imageRowColumns
 
 /** The search columns only the database needs. */
 export type SearchColumns = 'searchGrams' | 'searchTitle' | 'searchDescription' | 'searchAnalysis'

@@ -1,11 +1,26 @@
+import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
+import { matchedRoutes } from 'hono/route'
 import type { ApiKeyRing } from '../auth/key-ring'
 import type { AppEnv } from './env'
 import { ApiError } from './errors'
 
-/** Requires a valid `X-API-Key`; read-only keys may only GET/HEAD. Bodies match the old service. */
-export const requireApiKey = (keys: ApiKeyRing) =>
+/**
+ * Authorises a request by something other than an API key: true lets it through, false asks for
+ * the key, a thrown ApiError refuses it.
+ */
+export type KeyAlternative = (c: Context<AppEnv>) => boolean
+
+// Only middleware matched (no route has this path and method): the 404/405 fallback answers.
+const routeMatched = (c: Context<AppEnv>) => matchedRoutes(c).some((r) => r.method !== 'ALL')
+
+/**
+ * Requires a valid `X-API-Key` on every route it is mounted over; read-only keys may only
+ * GET/HEAD. `alternative`: the one kind of request authorised otherwise. Bodies match the old service.
+ */
+export const requireApiKey = (keys: ApiKeyRing, alternative?: KeyAlternative) =>
   createMiddleware<AppEnv>(async (c, next) => {
+    if (!routeMatched(c) || alternative?.(c)) return next()
     const presented = c.req.header('x-api-key')
     const principal = presented ? keys.verify(presented) : undefined
     if (!principal) {

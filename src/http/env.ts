@@ -1,6 +1,5 @@
+import type { Principal } from '../auth/key-ring'
 import type { Logger } from './logger'
-
-export type Principal = { name: string; readOnly: boolean }
 
 /** Hono context variables set by the middleware. */
 export type AppEnv = {

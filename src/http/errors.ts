@@ -2,16 +2,21 @@ import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { carriesQuery, databaseError, describeError, isDataException } from '../db/errors'
-import { MISSING_BUCKET_CODES, REFUSED_CREDENTIAL_CODES, s3ErrorCode } from '../storage/bucket'
+import { hasErrorCode } from '../error-codes'
+import { StorageMisconfigured, StorageUnavailable } from '../storage/errors'
 import type { AppEnv } from './env'
 
-/** An error the client caused or should know about; rendered as `{error, message, details?}`. */
+/**
+ * An error the client caused or should know about; rendered as `{error, message, details?}` with
+ * `headers` (e.g. Retry-After) on the response.
+ */
 export class ApiError extends Error {
   constructor(
     readonly status: ContentfulStatusCode,
     readonly error: string,
     message: string,
     readonly details?: unknown,
+    readonly headers?: Record<string, string>,
   ) {
     super(message)
   }
@@ -22,36 +27,21 @@ export const badRequest = (message: string, details?: unknown) =>
 export const notFound = (message = 'The requested resource does not exist') =>
   new ApiError(404, 'Not found', message)
 
-// Error codes of postgres.js, Bun's fetch/S3 client and the OS that mean "a dependency is down".
+// Error codes of postgres.js and the OS that mean "the database is down"; storage drivers say so
+// themselves with StorageUnavailable.
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',
   'EPIPE',
-  'ConnectionRefused',
-  'ConnectionClosed',
   'CONNECTION_CLOSED',
   'CONNECTION_ENDED',
   'CONNECTION_DESTROYED',
   'CONNECT_TIMEOUT',
-  'FailedToOpenSocket',
 ])
 
 export function isUnavailable(err: unknown): boolean {
-  for (let e = err as { code?: unknown; cause?: unknown } | undefined, i = 0; e && i < 5; i++) {
-    if (typeof e.code === 'string' && UNAVAILABLE_CODES.has(e.code)) return true
-    e = e.cause as typeof e
-  }
-  return false
-}
-
-/** What a missing bucket or refused credentials mean to a client: the service is unavailable. */
-function storageMisconfigured(err: unknown): string | undefined {
-  const code = s3ErrorCode(err)
-  if (code === undefined) return undefined
-  if (MISSING_BUCKET_CODES.has(code)) return 'The storage bucket does not exist; retry later'
-  if (REFUSED_CREDENTIAL_CODES.has(code)) return 'The storage refused the credentials; retry later'
-  return undefined
+  return err instanceof StorageUnavailable || hasErrorCode(err, UNAVAILABLE_CODES)
 }
 
 export function errorBody(error: string, message: string, details?: unknown) {
@@ -60,7 +50,7 @@ export function errorBody(error: string, message: string, details?: unknown) {
 
 export function handleError(err: Error, c: Context<AppEnv>) {
   if (err instanceof ApiError) {
-    return c.json(errorBody(err.error, err.message, err.details), err.status)
+    return c.json(errorBody(err.error, err.message, err.details), err.status, err.headers)
   }
   if (err instanceof HTTPException) {
     const status = err.status as ContentfulStatusCode
@@ -84,13 +74,13 @@ export function handleError(err: Error, c: Context<AppEnv>) {
     })
     return c.json(errorBody('Bad request', 'A value in the request cannot be stored'), 400)
   }
-  const storageProblem = storageMisconfigured(err)
-  if (storageProblem) {
+  if (err instanceof StorageMisconfigured) {
     c.var.logger?.error('storage refused the request', {
       request_id: c.var.requestId,
-      err: String(err),
+      route,
+      code: err.code,
     })
-    return c.json(errorBody('Service unavailable', storageProblem), 503)
+    return c.json(errorBody('Service unavailable', err.message), 503)
   }
   if (isUnavailable(err)) {
     c.var.logger?.warn('dependency unavailable', {

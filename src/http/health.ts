@@ -1,7 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import type { ModelHealth } from '../analysis/model-check'
-import { errorResponse } from './openapi-responses'
-import { createRouter } from './router'
+import { errorResponse, jsonContent } from './openapi-responses'
+import { createRouter, type Handler } from './router'
 
 type Check = () => Promise<void>
 
@@ -43,6 +42,8 @@ const analysisCheckSchema = z
   })
   .openapi({ description: 'Present when GEMINI_API_KEY is set; never affects the HTTP status' })
 
+type AnalysisHealth = z.infer<typeof analysisCheckSchema>
+
 const healthSchema = z
   .object({
     status: z.enum(['healthy', 'unhealthy']),
@@ -55,31 +56,31 @@ const healthSchema = z
   })
   .openapi('Health')
 
-/** `GET /health`: no auth; 200 when every dependency answers, 503 with the detail otherwise. */
-export function healthRoutes(
-  checks: { database: Check; storage: Check },
-  analysis?: () => ModelHealth,
-) {
-  const app = createRouter()
-  const route = createRoute({
-    method: 'get',
-    path: '/health',
-    operationId: 'getHealth',
-    tags: ['service'],
-    summary: 'Liveness and dependency health (no key needed)',
-    // Public: an explicit empty requirement, not an absent one.
-    security: [],
-    responses: {
-      200: { description: 'Healthy', content: { 'application/json': { schema: healthSchema } } },
-      503: {
-        description: 'A dependency is down',
-        content: { 'application/json': { schema: healthSchema } },
-      },
-      // The wrong-key throttle answers any request that carries a key, this one included.
-      429: errorResponse('Sent an X-API-Key while over the wrong-key limit (send none here)'),
-    },
-  })
-  app.openapi(route, async (c) => {
+const healthRoute = createRoute({
+  method: 'get',
+  path: '/health',
+  operationId: 'getHealth',
+  tags: ['service'],
+  summary: 'Liveness and dependency health (no key needed)',
+  // Public: an explicit empty requirement, not an absent one.
+  security: [],
+  responses: {
+    200: jsonContent(healthSchema, 'Healthy'),
+    503: jsonContent(healthSchema, 'A dependency is down'),
+    // The wrong-key throttle answers any request that carries a key, this one included.
+    429: errorResponse('Sent an X-API-Key while over the wrong-key limit (send none here)'),
+  },
+})
+
+export type HealthDeps = {
+  checks: { database: Check; storage: Check }
+  /** Present when Gemini analysis is on. */
+  analysis?: () => AnalysisHealth
+}
+
+const health =
+  ({ checks, analysis }: HealthDeps): Handler<typeof healthRoute> =>
+  async (c) => {
     const [database, storage] = await Promise.all([probe(checks.database), probe(checks.storage)])
     const healthy = database.status === 'up' && storage.status === 'up'
     return c.json(
@@ -90,6 +91,9 @@ export function healthRoutes(
       },
       healthy ? 200 : 503,
     )
-  })
-  return app
+  }
+
+/** `GET /health`: no auth; 200 when every dependency answers, 503 with the detail otherwise. */
+export function healthRoutes(deps: HealthDeps) {
+  return createRouter().openapi(healthRoute, health(deps))
 }

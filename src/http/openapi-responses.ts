@@ -20,11 +20,14 @@ const descriptions = {
 
 type ErrorStatus = keyof typeof descriptions
 
-/** The OpenAPI entry of one JSON error body. */
-export const errorResponse = (description: string) => ({
+/** The OpenAPI entry of a JSON response with this schema. */
+export const jsonContent = <T>(schema: T, description: string) => ({
   description,
-  content: { 'application/json': { schema: errorSchema } },
+  content: { 'application/json': { schema } },
 })
+
+/** The OpenAPI entry of one JSON error body. */
+export const errorResponse = (description: string) => jsonContent(errorSchema, description)
 
 /** OpenAPI entries for the JSON error bodies a route can answer with. */
 export function errorResponses(...statuses: ErrorStatus[]) {

@@ -1,9 +1,12 @@
-import { OpenAPIHono } from '@hono/zod-openapi'
+import { OpenAPIHono, type RouteConfig, type RouteHandler } from '@hono/zod-openapi'
 import type { AppEnv } from './env'
-import { errorBody } from './errors'
+import { ApiError } from './errors'
 
 /** Security requirement of every keyed operation in the OpenAPI document. */
 export const apiKeySecurity = [{ ApiKey: [] }]
+
+/** The handler of a route definition (`createRoute`), typed by its params, body and responses. */
+export type Handler<R extends RouteConfig> = RouteHandler<R, AppEnv>
 
 /**
  * A router whose zod-validated routes answer invalid input with the API's 400 JSON error,
@@ -11,15 +14,17 @@ export const apiKeySecurity = [{ ApiKey: [] }]
  */
 export function createRouter() {
   return new OpenAPIHono<AppEnv>({
-    defaultHook: (result, c) => {
+    defaultHook: (result) => {
       if (result.success) return
       const issues = result.error.issues.map((i) => ({
         path: i.path.join('.') || result.target,
         message: i.message,
       }))
-      return c.json(
-        errorBody('Bad request', issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues),
+      throw new ApiError(
         400,
+        'Bad request',
+        issues.map((i) => `${i.path}: ${i.message}`).join('; '),
+        issues,
       )
     },
   })

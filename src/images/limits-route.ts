@@ -1,18 +1,28 @@
 import { createRoute } from '@hono/zod-openapi'
-import type { ApiKeyRing } from '../auth/key-ring'
 import type { Config } from '../config'
-import { requireApiKey } from '../http/auth'
 import { MAX_METADATA_DEPTH } from '../http/json-depth'
-import { errorResponses } from '../http/openapi-responses'
-import { apiKeySecurity, createRouter } from '../http/router'
+import { errorResponses, jsonContent } from '../http/openapi-responses'
+import { apiKeySecurity, createRouter, type Handler } from '../http/router'
 import { SUPPORTED_FORMATS } from '../media/inspect'
 import { jsonBodyBytes } from './json-limits'
 import { limitsSchema } from './schemas'
 
-/** `GET /api/limits`: the limits the upload enforces, so clients can check before sending. */
-export function limitsRoute(deps: { keys: ApiKeyRing; limits: Config['limits'] }) {
-  const app = createRouter()
-  const { limits } = deps
+export type LimitsRouteDeps = { limits: Config['limits'] }
+
+const limitsRouteDefinition = createRoute({
+  method: 'get',
+  path: '/api/limits',
+  operationId: 'getLimits',
+  tags: ['service'],
+  summary: 'The upload limits in force',
+  security: apiKeySecurity,
+  responses: {
+    200: jsonContent(limitsSchema, 'Limits'),
+    ...errorResponses(401),
+  },
+})
+
+const showLimits = ({ limits }: LimitsRouteDeps): Handler<typeof limitsRouteDefinition> => {
   const body = {
     max_upload_bytes: limits.maxUploadBytes,
     max_metadata_bytes: limits.maxMetadataBytes,
@@ -33,21 +43,10 @@ export function limitsRoute(deps: { keys: ApiKeyRing; limits: Config['limits'] }
       extension: f.extension,
     })),
   }
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/api/limits',
-      operationId: 'getLimits',
-      tags: ['service'],
-      summary: 'The upload limits in force',
-      security: apiKeySecurity,
-      middleware: requireApiKey(deps.keys),
-      responses: {
-        200: { description: 'Limits', content: { 'application/json': { schema: limitsSchema } } },
-        ...errorResponses(401),
-      },
-    }),
-    (c) => c.json(body, 200),
-  )
-  return app
+  return (c) => c.json(body, 200)
+}
+
+/** `GET /api/limits`: the limits the upload enforces, so clients can check before sending. */
+export function limitsRoute(deps: LimitsRouteDeps) {
+  return createRouter().openapi(limitsRouteDefinition, showLimits(deps))
 }

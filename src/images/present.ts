@@ -1,4 +1,5 @@
 import type { ImageRow } from '../db/schema'
+import type { DownloadLinks } from './download-links'
 
 /** The JSON shape of an image, field names as the old service had them. */
 export function presentImage(row: ImageRow, downloadUrl: string) {
@@ -28,3 +29,14 @@ export function presentImage(row: ImageRow, downloadUrl: string) {
     download_url: downloadUrl,
   }
 }
+
+/** An image as the API shows it, with a fresh download_url for the request being answered. */
+export type ImagePresenter = (
+  image: ImageRow,
+  requestUrl: string,
+) => ReturnType<typeof presentImage>
+
+export const imagePresenter =
+  (links: DownloadLinks): ImagePresenter =>
+  (image, requestUrl) =>
+    presentImage(image, links.forImage(image, requestUrl))

@@ -1,6 +1,6 @@
-import { and, asc, desc, eq, getTableColumns, gte, lt, type SQL, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, gte, lt, type SQL, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
-import { type ImageRow, images, type NewImageRow } from '../db/schema'
+import { type ImageRow, imageColumns, images, type NewImageRow } from '../db/schema'
 import { searchColumns } from '../db/search-text'
 
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
@@ -8,15 +8,6 @@ type Executor = Db | Tx
 
 // The advisory-lock key of a content hash: its first 64 bits, so no hash function is needed in SQL.
 const lockKey = (md5: string) => BigInt.asIntN(64, BigInt(`0x${md5.slice(0, 16)}`)).toString()
-
-// Every column but the search columns, which only the database needs.
-const {
-  searchGrams: _searchGrams,
-  searchTitle: _searchTitle,
-  searchDescription: _searchDescription,
-  searchAnalysis: _searchAnalysis,
-  ...imageColumns
-} = getTableColumns(images)
 
 // The search form of a field, or lower() on rows the backfill has not reached (as the index has).
 const searchText = {

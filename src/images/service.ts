@@ -5,6 +5,7 @@ import type { Storage } from '../storage/storage'
 import { decodeCursor, encodeCursor } from './cursor'
 import { ImageRejected, MetadataTooLarge } from './errors'
 import { storedMetadataBytes } from './json-limits'
+import { objectKeyFor } from './object-key'
 import type { LeftObject } from './object-sweep'
 import type { ImageRepository } from './repository'
 import type { ImagePatch, ListQuery } from './schemas'
@@ -44,8 +45,6 @@ export function mergeMetadata(stored: Record<string, unknown>, patch: Record<str
 export type InitialAnalysis = (
   mimetype: string,
 ) => Pick<NewImageRow, 'analysisStatus' | 'analysisNextAttemptAt'>
-
-export const objectKeyFor = (md5: string, extension: string) => `images/${md5}.${extension}`
 
 /** Test-only seams: points where a test may pause an operation to force an interleaving. */
 export type UploadHooks = {

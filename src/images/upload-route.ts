@@ -1,27 +1,24 @@
+import { createRoute } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import type { Analyzer } from '../analysis/analyzer'
-import type { ApiKeyRing } from '../auth/key-ring'
 import { describeError } from '../db/errors'
-import { requireApiKey } from '../http/auth'
 import { ByteBudget } from '../http/byte-budget'
 import type { AppEnv } from '../http/env'
 import { ApiError } from '../http/errors'
 import { GarbagePacer } from '../http/garbage-pacer'
-import { errorResponses } from '../http/openapi-responses'
-import { apiKeySecurity, createRouter } from '../http/router'
+import { errorResponses, jsonContent } from '../http/openapi-responses'
+import { apiKeySecurity, createRouter, type Handler } from '../http/router'
 import { sanitizeFilename } from '../media/filename'
 import type { Metrics } from '../metrics/metrics'
-import type { DownloadLinks } from './download-links'
 import { ImageRejected } from './errors'
-import { presentImage } from './present'
+import type { ImagePresenter } from './present'
 import { duplicateSchema, uploadCreatedSchema } from './schemas'
 import type { ImageService } from './service'
 import { parseUploadForm, type UploadLimits, uploadBodyLimit } from './upload-form'
 
 export type UploadRouteDeps = {
   images: ImageService
-  links: DownloadLinks
-  keys: ApiKeyRing
+  present: ImagePresenter
   limits: UploadLimits & { uploadBufferBytes: number }
   /** Present when Gemini analysis is on. */
   analyzer?: Analyzer
@@ -38,63 +35,75 @@ const rejectionError = {
 // Longest an upload waits for buffer room before a 503; slow senders must not queue others forever.
 const BUDGET_WAIT_MS = 10_000
 
-/** `POST /api/upload`, exactly as the old service's clients expect it. */
-export function uploadRoute(deps: UploadRouteDeps) {
-  const { images, links, keys, limits, analyzer, metrics } = deps
-  const app = createRouter()
-
-  // The multipart body is parsed by hand (streaming size limit), so the route is only documented.
-  app.openAPIRegistry.registerPath({
-    method: 'post',
-    path: '/api/upload',
-    operationId: 'uploadImage',
-    tags: ['images'],
-    summary: 'Upload an image with metadata',
-    security: apiKeySecurity,
-    request: {
-      body: {
-        required: true,
-        content: {
-          'multipart/form-data': {
-            schema: {
-              type: 'object',
-              required: ['image_file'],
-              properties: {
-                image_file: { type: 'string', format: 'binary' },
-                metadata: {
-                  type: 'string',
-                  description:
-                    'JSON object with title and description; other fields are kept, tags (string array) get their own column',
-                },
-                title: { type: 'string', description: 'Instead of metadata' },
-                description: { type: 'string', description: 'Instead of metadata' },
-                tags: { type: 'string', description: 'Instead of metadata; comma-separated' },
+// The multipart body is parsed by hand (streaming size limit): its schema is documentation only,
+// a plain JSON schema, which the router does not validate against.
+const uploadRouteDefinition = createRoute({
+  method: 'post',
+  path: '/api/upload',
+  operationId: 'uploadImage',
+  tags: ['images'],
+  summary: 'Upload an image with metadata',
+  security: apiKeySecurity,
+  request: {
+    body: {
+      required: true,
+      content: {
+        'multipart/form-data': {
+          schema: {
+            type: 'object',
+            required: ['image_file'],
+            properties: {
+              image_file: { type: 'string', format: 'binary' },
+              metadata: {
+                type: 'string',
+                description:
+                  'JSON object with title and description; other fields are kept, tags (string array) get their own column',
               },
+              title: { type: 'string', description: 'Instead of metadata' },
+              description: { type: 'string', description: 'Instead of metadata' },
+              tags: { type: 'string', description: 'Instead of metadata; comma-separated' },
             },
           },
         },
       },
     },
-    responses: {
-      201: {
-        description: 'Stored',
-        content: { 'application/json': { schema: uploadCreatedSchema } },
-      },
-      409: {
-        description: 'The same bytes are stored already',
-        content: { 'application/json': { schema: duplicateSchema } },
-      },
-      ...errorResponses(400, 401, 403, 413, 415, 422, 503),
-    },
-  })
+  },
+  responses: {
+    201: jsonContent(uploadCreatedSchema, 'Stored'),
+    409: jsonContent(duplicateSchema, 'The same bytes are stored already'),
+    ...errorResponses(400, 401, 403, 413, 415, 422, 503),
+  },
+})
 
+const uploadImage = (deps: UploadRouteDeps): Handler<typeof uploadRouteDefinition> => {
+  const { images, present, limits, analyzer, metrics } = deps
   // Each upload is held in memory a few times over (body, parsed part, bytes); bounding the bytes
   // in flight bounds the process's memory under many concurrent large uploads.
   const budget = new ByteBudget(limits.uploadBufferBytes)
   const pacer = new GarbagePacer(limits.uploadBufferBytes)
   const maxBody = uploadBodyLimit(limits)
 
-  app.post('/api/upload', requireApiKey(keys), async (c) => {
+  async function store(c: Context<AppEnv>) {
+    const form = await parseUploadForm(c.req.raw, limits)
+    const { bytes } = form.file
+    try {
+      const outcome = await images.upload({
+        bytes,
+        filename: sanitizeFilename(form.file.name),
+        title: form.title,
+        description: form.description,
+        tags: form.tags,
+        metadata: form.extra,
+        uploadedBy: c.var.principal?.name,
+      })
+      return { outcome, bytes }
+    } catch (err) {
+      if (!(err instanceof ImageRejected)) throw err
+      throw new ApiError(rejectionStatus[err.kind], rejectionError[err.kind], err.message)
+    }
+  }
+
+  return async (c) => {
     const declared = Number(c.req.header('content-length') ?? maxBody)
     const bodyBytes = Number.isFinite(declared) ? declared : maxBody
     const waitEnd = metrics?.budgetWait.startTimer()
@@ -102,8 +111,13 @@ export function uploadRoute(deps: UploadRouteDeps) {
     waitEnd?.({ outcome: release ? 'admitted' : 'timed_out' })
     if (!release) {
       metrics?.budgetRejected.inc()
-      c.header('Retry-After', '5')
-      throw new ApiError(503, 'Server busy', 'Too many uploads in progress; retry shortly')
+      throw new ApiError(
+        503,
+        'Server busy',
+        'Too many uploads in progress; retry shortly',
+        undefined,
+        { 'Retry-After': '5' },
+      )
     }
     let stored: Awaited<ReturnType<typeof store>>
     try {
@@ -119,7 +133,7 @@ export function uploadRoute(deps: UploadRouteDeps) {
     if (!outcome.created) {
       return c.json(
         {
-          error: 'Image already exists',
+          error: 'Image already exists' as const,
           message: 'An image with the same content already exists',
           existing_image: {
             id: image.id,
@@ -143,34 +157,11 @@ export function uploadRoute(deps: UploadRouteDeps) {
         })
       }
     }
-    return c.json(
-      {
-        message: 'Image uploaded successfully',
-        data: presentImage(image, links.forImage(image, c.req.url)),
-      },
-      201,
-    )
-  })
-
-  async function store(c: Context<AppEnv>) {
-    const form = await parseUploadForm(c.req.raw, limits)
-    const { bytes } = form.file
-    try {
-      const outcome = await images.upload({
-        bytes,
-        filename: sanitizeFilename(form.file.name),
-        title: form.title,
-        description: form.description,
-        tags: form.tags,
-        metadata: form.extra,
-        uploadedBy: c.var.principal?.name,
-      })
-      return { outcome, bytes }
-    } catch (err) {
-      if (!(err instanceof ImageRejected)) throw err
-      throw new ApiError(rejectionStatus[err.kind], rejectionError[err.kind], err.message)
-    }
+    return c.json({ message: 'Image uploaded successfully', data: present(image, c.req.url) }, 201)
   }
+}
 
-  return app
+/** `POST /api/upload`, exactly as the old service's clients expect it. */
+export function uploadRoute(deps: UploadRouteDeps) {
+  return createRouter().openapi(uploadRouteDefinition, uploadImage(deps))
 }

@@ -1,4 +1,5 @@
-import { parseDuration } from './duration'
+import { parseArgs as parseArgv } from 'node:util'
+import { parseDuration } from '../duration'
 
 export type ReconcileArgs = {
   apply: boolean
@@ -21,34 +22,58 @@ export class UsageError extends Error {}
 
 /** Parses `--flag` and `--name=value` / `--name value` arguments. */
 export function parseArgs(argv: string[]): ReconcileArgs {
-  const args: ReconcileArgs = {
-    apply: false,
-    verify: false,
-    json: false,
-    grace: 3600,
-    progressEvery: 1000,
+  let values: {
+    apply?: boolean
+    verify?: boolean
+    json?: boolean
+    grace?: string
+    progress?: string
   }
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? ''
-    const [name, inline] = arg.split('=', 2) as [string, string | undefined]
-    const value = () => {
-      const v = inline ?? argv[++i]
-      if (v === undefined) throw new UsageError(`${name} needs a value`)
-      return v
+  try {
+    ;({ values } = parseArgv({
+      args: argv,
+      options: {
+        apply: { type: 'boolean' },
+        verify: { type: 'boolean' },
+        json: { type: 'boolean' },
+        grace: { type: 'string' },
+        progress: { type: 'string' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }))
+  } catch (err) {
+    // node:util names the offending option; ours say "unknown argument" like the usage does.
+    const message = err instanceof Error ? err.message : String(err)
+    throw new UsageError(
+      (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||
+        (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL'
+        ? `unknown argument: ${message}`
+        : message,
+    )
+  }
+  let grace = 3600
+  if (values.grace !== undefined) {
+    const ms = parseDuration(values.grace, { bareSeconds: true })
+    // Whole seconds: the report and the age comparison count in seconds.
+    if (ms === undefined || ms % 1000 !== 0) {
+      throw new UsageError(`--grace: "${values.grace}" is not a duration`)
     }
-    if (name === '--apply') args.apply = true
-    else if (name === '--verify') args.verify = true
-    else if (name === '--json') args.json = true
-    else if (name === '--grace') {
-      const text = value()
-      const seconds = parseDuration(text)
-      if (seconds === undefined) throw new UsageError(`--grace: "${text}" is not a duration`)
-      args.grace = seconds
-    } else if (name === '--progress') {
-      const n = Number(value())
-      if (!Number.isInteger(n) || n < 0) throw new UsageError('--progress: a whole number >= 0')
-      args.progressEvery = n
-    } else throw new UsageError(`unknown argument "${arg}"`)
+    grace = ms / 1000
   }
-  return args
+  let progressEvery = 1000
+  if (values.progress !== undefined) {
+    const n = Number(values.progress)
+    if (!Number.isInteger(n) || n < 0) {
+      throw new UsageError('--progress: a whole number >= 0')
+    }
+    progressEvery = n
+  }
+  return {
+    apply: values.apply ?? false,
+    verify: values.verify ?? false,
+    json: values.json ?? false,
+    grace,
+    progressEvery,
+  }
 }

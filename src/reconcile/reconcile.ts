@@ -1,7 +1,9 @@
 import { eq } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { images } from '../db/schema'
+import { md5OfObjectKey, OBJECT_PREFIX } from '../images/object-key'
 import { ImageRepository } from '../images/repository'
+import { ObjectNotFound } from '../storage/errors'
 import type { ObjectInfo, Storage } from '../storage/storage'
 import { hashStream } from './hash'
 import { type RowRef, rowsByKey } from './rows'
@@ -57,9 +59,6 @@ export type ReconcileReport = {
   mismatches: { count: number; items: Mismatch[] }
 }
 
-// This API's keys (`images/<md5>.<ext>`) and the old service's (`images/<md5>_<filename>`).
-const CONTENT_KEY = /^images\/([0-9a-f]{32})(?:\.[a-z0-9]+|_[^/]+)$/
-
 /** Throws if a stream is not in strictly ascending order: the merge-join would be wrong. */
 async function* ascending<T>(source: AsyncIterable<T>, key: (t: T) => string, what: string) {
   let previous: string | undefined
@@ -81,7 +80,7 @@ async function* ascending<T>(source: AsyncIterable<T>, key: (t: T) => string, wh
  */
 export async function reconcile(options: ReconcileOptions): Promise<ReconcileReport> {
   const { db, storage, grace, apply, verify } = options
-  const prefix = options.prefix ?? 'images/'
+  const prefix = options.prefix ?? OBJECT_PREFIX
   const now = options.now ?? (() => new Date())
   const every = options.progressEvery ?? 1000
   const maxListed = options.maxListed ?? 10_000
@@ -105,7 +104,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
   }
 
   const removeOrphan = async (o: ObjectInfo): Promise<OrphanAction> => {
-    const md5 = CONTENT_KEY.exec(o.key)?.[1]
+    const md5 = md5OfObjectKey(o.key)
     // Not a key the service writes: no upload can be racing for it, but nor is it ours to delete.
     if (!md5) return 'foreign'
     if (!apply) return 'stale'
@@ -159,8 +158,11 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
       return
     }
     if (!verify) return
-    const stream = await storage.read(row.s3Key)
-    if (!stream) {
+    let md5: string
+    try {
+      md5 = await hashStream(await storage.read(row.s3Key))
+    } catch (err) {
+      if (!(err instanceof ObjectNotFound)) throw err
       listed(report.mismatches, {
         id: row.id,
         key: row.s3Key,
@@ -170,7 +172,6 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
       })
       return
     }
-    const md5 = await hashStream(stream)
     if (md5 !== row.md5Hash) {
       listed(report.mismatches, {
         id: row.id,

@@ -1,6 +1,7 @@
 import type { Dirent } from 'node:fs'
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises'
 import { dirname, join, resolve, sep } from 'node:path'
+import { ObjectNotFound } from './errors'
 import type { ByteRange, ObjectInfo, Storage } from './storage'
 
 const TMP_DIR = '.tmp'
@@ -43,7 +44,7 @@ export class LocalStorage implements Storage {
 
   async read(key: string, range?: ByteRange) {
     const file = Bun.file(this.#path(key))
-    if (!(await file.exists())) return null
+    if (!(await file.exists())) throw new ObjectNotFound(key)
     return (range ? file.slice(range.start, range.end + 1) : file).stream()
   }
 

@@ -1,4 +1,7 @@
 import { S3Client } from 'bun'
+import { hasErrorCode } from '../error-codes'
+import { MISSING_BUCKET_CODES, REFUSED_CREDENTIAL_CODES } from './bucket'
+import { ObjectNotFound, StorageMisconfigured, StorageUnavailable } from './errors'
 import type { ByteRange, ObjectInfo, PresignOptions, Storage } from './storage'
 
 export type S3StorageOptions = {
@@ -15,6 +18,41 @@ const isNotFound = (err: unknown) =>
   (err as { code?: string })?.code === 'NoSuchKey' ||
   (err as { code?: string })?.code === 'ERR_S3_FILE_NOT_FOUND' ||
   (err as { name?: string })?.name === 'NoSuchKey'
+
+// Codes of Bun's fetch/S3 client and the OS that mean "the endpoint cannot be reached".
+const UNREACHABLE_CODES = new Set([
+  'ConnectionRefused',
+  'ConnectionClosed',
+  'FailedToOpenSocket',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+])
+
+/** What a missing bucket or refused credentials mean to a client; undefined for other errors. */
+function misconfiguration(err: unknown): StorageMisconfigured | undefined {
+  const code = (err as { code?: unknown })?.code
+  if (typeof code !== 'string') return undefined
+  if (MISSING_BUCKET_CODES.has(code))
+    return new StorageMisconfigured(code, 'The storage bucket does not exist; retry later', err)
+  if (REFUSED_CREDENTIAL_CODES.has(code))
+    return new StorageMisconfigured(code, 'The storage refused the credentials; retry later', err)
+  return undefined
+}
+
+/**
+ * Runs one call to the endpoint: an unreachable endpoint becomes `StorageUnavailable`, a missing
+ * bucket or refused credentials `StorageMisconfigured`.
+ */
+async function reach<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call()
+  } catch (err) {
+    if (hasErrorCode(err, UNREACHABLE_CODES)) throw new StorageUnavailable(err)
+    throw misconfiguration(err) ?? err
+  }
+}
 
 export class S3Storage implements Storage {
   readonly kind = 's3'
@@ -35,19 +73,19 @@ export class S3Storage implements Storage {
   }
 
   async put(key: string, bytes: Uint8Array, contentType: string) {
-    await this.#client.write(key, bytes, { type: contentType })
+    await reach(() => this.#client.write(key, bytes, { type: contentType }))
   }
 
   async read(key: string, range?: ByteRange) {
     const file = this.#client.file(key)
     const reader = (range ? file.slice(range.start, range.end + 1) : file).stream().getReader()
-    // The first chunk decides between "missing" (null) and a response, in one request and with
-    // no gap for a concurrent delete between a probe and the read.
+    // The first chunk decides between "missing" and a response, in one request and with no gap
+    // for a concurrent delete between a probe and the read.
     let first: Awaited<ReturnType<typeof reader.read>>
     try {
-      first = await reader.read()
+      first = await reach(() => reader.read())
     } catch (err) {
-      if (isNotFound(err)) return null
+      if (isNotFound(err)) throw new ObjectNotFound(key)
       throw err
     }
     return new ReadableStream<Uint8Array>({
@@ -66,7 +104,7 @@ export class S3Storage implements Storage {
 
   async stat(key: string): Promise<ObjectInfo | null> {
     try {
-      const s = await this.#client.stat(key)
+      const s = await reach(() => this.#client.stat(key))
       return { key, size: s.size, lastModified: s.lastModified }
     } catch (err) {
       if (isNotFound(err)) return null
@@ -75,13 +113,15 @@ export class S3Storage implements Storage {
   }
 
   async delete(key: string) {
-    await this.#client.delete(key)
+    await reach(() => this.#client.delete(key))
   }
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
     let continuationToken: string | undefined
     do {
-      const page = await this.#client.list({ prefix, continuationToken, maxKeys: 1000 })
+      const page = await reach(() =>
+        this.#client.list({ prefix, continuationToken, maxKeys: 1000 }),
+      )
       for (const o of page.contents ?? []) {
         yield {
           key: o.key,
@@ -104,6 +144,6 @@ export class S3Storage implements Storage {
 
   async ping() {
     // An empty prefix: proves the endpoint, bucket and credentials without listing real objects.
-    await this.#client.list({ prefix: '.health/', maxKeys: 1 })
+    await reach(() => this.#client.list({ prefix: '.health/', maxKeys: 1 }))
   }
 }

@@ -5,13 +5,17 @@ export type ByteRange = { start: number; end: number }
 
 export type PresignOptions = { expiresIn: number; contentType: string; contentDisposition: string }
 
-/** Object storage as the service needs it; keys are content-addressed (`images/<md5>.<ext>`). */
+/**
+ * Object storage as the service needs it; keys are content-addressed (images/object-key.ts).
+ * A driver throws `StorageUnavailable` when its store cannot be reached (storage/errors.ts).
+ */
 export interface Storage {
   readonly kind: 's3' | 'local'
   /** Writes the whole object atomically: readers never see a partial object. */
   put(key: string, bytes: Uint8Array, contentType: string): Promise<void>
-  /** Streams the object (or one range of it) without buffering it; null when it does not exist. */
-  read(key: string, range?: ByteRange): Promise<ReadableStream<Uint8Array> | null>
+  /** Streams the object (or one range of it) without buffering it; throws `ObjectNotFound`. */
+  read(key: string, range?: ByteRange): Promise<ReadableStream<Uint8Array>>
+  /** null when there is no such object. */
   stat(key: string): Promise<ObjectInfo | null>
   delete(key: string): Promise<void>
   /** Walks every object under `prefix` page by page, never holding the whole listing. */

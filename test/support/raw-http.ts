@@ -43,3 +43,9 @@ export async function rawRequest(url: string, payload: string | Uint8Array, wait
   const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0)
   return { status, head, body, text }
 }
+
+/** The head of a multipart upload declaring `contentLength` bytes, and the first boundary line. */
+export const uploadHead = (key: string, contentLength: number) =>
+  'POST /api/upload HTTP/1.1\r\nHost: x\r\n' +
+  `X-API-Key: ${key}\r\nContent-Type: multipart/form-data; boundary=b\r\n` +
+  `Content-Length: ${contentLength}\r\n\r\n--b\r\n`

@@ -1,21 +1,17 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import type { ApiKeyRing } from '../auth/key-ring'
-import { requireApiKey } from '../http/auth'
+import type { Analyzer } from '../analysis/analyzer'
 import { ApiError, notFound } from '../http/errors'
-import { errorResponse, errorResponses } from '../http/openapi-responses'
-import { apiKeySecurity, createRouter } from '../http/router'
-import type { DownloadLinks } from '../images/download-links'
-import { presentImage } from '../images/present'
-import { imageEnvelopeSchema, imageIdParams, imageSchema } from '../images/schemas'
-import type { ImageService } from '../images/service'
-import type { Analyzer } from './analyzer'
+import { errorResponse, errorResponses, jsonContent } from '../http/openapi-responses'
+import { apiKeySecurity, createRouter, type Handler } from '../http/router'
+import type { ImagePresenter } from './present'
+import { imageEnvelopeSchema, imageIdParams, imageSchema } from './schemas'
+import type { ImageService } from './service'
 
 export const MAX_PROMPT_LENGTH = 2000
 
 export type AnalysisRoutesDeps = {
   images: Pick<ImageService, 'findById'>
-  links: DownloadLinks
-  keys: ApiKeyRing
+  present: ImagePresenter
   /** Absent when GEMINI_API_KEY is unset: the endpoint answers 409. */
   analyzer?: Analyzer
 }
@@ -49,34 +45,26 @@ const analyzeRoute = createRoute({
     body: { required: false, content: { 'application/json': { schema: analyzeBodySchema } } },
   },
   responses: {
-    200: {
-      description: 'Analysis concluded',
-      content: { 'application/json': { schema: imageEnvelopeSchema } },
-    },
-    202: {
-      description: 'Not finished in time; continues in the background',
-      content: {
-        'application/json': { schema: z.object({ message: z.string(), data: imageSchema }) },
-      },
-    },
+    200: jsonContent(imageEnvelopeSchema, 'Analysis concluded'),
+    202: jsonContent(
+      z.object({ message: z.string(), data: imageSchema }),
+      'Not finished in time; continues in the background',
+    ),
     ...errorResponses(400, 401, 403, 404, 503),
     409: errorResponse('Analysis is disabled (GEMINI_API_KEY is not set)'),
     422: errorResponse('Gemini does not take this image format (GIF, BMP)'),
   },
 })
 
-/** `POST /api/images/:id/analyze`, documented in the OpenAPI description. */
-export function analysisRoutes(deps: AnalysisRoutesDeps) {
-  const app = createRouter()
-
-  app.openapi({ ...analyzeRoute, middleware: requireApiKey(deps.keys) }, async (c) => {
+const analyze =
+  ({ images, present, analyzer }: AnalysisRoutesDeps): Handler<typeof analyzeRoute> =>
+  async (c) => {
     const { id } = c.req.valid('param')
     const { prompt } = c.req.valid('json')
-    const { analyzer } = deps
     if (!analyzer) {
       throw new ApiError(409, 'Analysis disabled', 'Set GEMINI_API_KEY to enable image analysis')
     }
-    const image = await deps.images.findById(id)
+    const image = await images.findById(id)
     if (!image) throw notFound('No image with this id')
     // An adopted row not yet backfilled has no type: the analyzer sniffs it from the bytes.
     if (image.mimetype !== null && !analyzer.supports(image.mimetype)) {
@@ -88,13 +76,15 @@ export function analysisRoutes(deps: AnalysisRoutesDeps) {
     }
     const result = await analyzer.analyzeNow(id, prompt)
     if (!result) throw notFound('No image with this id')
-    const data = presentImage(result.image, deps.links.forImage(result.image, c.req.url))
+    const data = present(result.image, c.req.url)
     if (result.settled) return c.json({ data }, 200)
     return c.json(
       { message: 'Analysis did not finish in time; it continues in the background', data },
       202,
     )
-  })
+  }
 
-  return app
+/** `POST /api/images/:id/analyze`, documented in the OpenAPI description. */
+export function analysisRoutes(deps: AnalysisRoutesDeps) {
+  return createRouter().openapi(analyzeRoute, analyze(deps))
 }
