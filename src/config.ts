@@ -1,5 +1,10 @@
 import { z } from 'zod'
 import type { DatabaseOptions } from './db/client'
+import {
+  MAX_NEAR_DUPLICATE_DISTANCE,
+  NEAR_DUPLICATE_POLICIES,
+  type NearDuplicatePolicy,
+} from './similarity/policy'
 
 // Every variable the service reads. Legacy names of the old Flask service are folded into the new
 // ones in `resolveLegacy`, so its `.env` keeps working unchanged.
@@ -63,6 +68,10 @@ const envSchema = z.object({
   GEMINI_RETRY_MAX_MS: int(1).default(30 * 60_000),
   // Longest stored description (characters); longer model output is cut, so it stays bounded.
   GEMINI_MAX_OUTPUT_CHARS: int(1, 100_000).default(2000),
+
+  // Near-duplicates (issue 14): Hamming distance of the 64-bit dHash, and what an upload does.
+  NEAR_DUPLICATE_DISTANCE: int(0, MAX_NEAR_DUPLICATE_DISTANCE).default(7),
+  NEAR_DUPLICATE_POLICY: z.enum(NEAR_DUPLICATE_POLICIES).default('warn'),
 })
 
 /** Names of the old Flask service's `.env`, folded into the new ones by `resolveLegacy`. */
@@ -126,6 +135,8 @@ export type Config = {
   httpIdleTimeoutSeconds: number
   /** Wrong API keys one client IP may present per window before it is refused with 429. */
   authFailures: { limit: number; windowSeconds: number }
+  /** Near-duplicate verdict at upload: within `distance`, `policy` unless the request says. */
+  nearDuplicates: { distance: number; policy: NearDuplicatePolicy }
   gemini?: {
     apiKey: string
     model: string
@@ -243,6 +254,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     httpIdleTimeoutSeconds: e.HTTP_IDLE_TIMEOUT_SECONDS,
     authFailures: { limit: e.AUTH_FAILURE_LIMIT, windowSeconds: e.AUTH_FAILURE_WINDOW_SECONDS },
+    nearDuplicates: { distance: e.NEAR_DUPLICATE_DISTANCE, policy: e.NEAR_DUPLICATE_POLICY },
     gemini: e.GEMINI_API_KEY
       ? {
           apiKey: e.GEMINI_API_KEY,

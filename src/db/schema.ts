@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm'
 import {
   bigint,
+  boolean,
   char,
   check,
   index,
@@ -20,6 +21,9 @@ export type AnalysisStatus = (typeof ANALYSIS_STATUSES)[number]
 const SMALL_PENDING_LIST = { fastupdate: true, gin_pending_list_limit: 64 }
 
 const utc = (name: string) => timestamp(name, { withTimezone: true, mode: 'date', precision: 3 })
+
+// Bits `shift`..`shift + 15` of the perceptual hash, 0-65535 (the same as `hashBands` in similarity/).
+const hashBand = (shift: number) => sql.raw(`((perceptual_hash >> ${shift}) & 65535)::integer`)
 
 // One row per unique content; the object lives at `s3_key` in storage.
 export const images = pgTable(
@@ -54,6 +58,16 @@ export const images = pgTable(
       .array()
       .notNull()
       .generatedAlwaysAs(sql`image_search_grams(title, description, gemini_analysis)`),
+    // 64-bit dHash of the pixels (null: not computed, e.g. BMP) and whether it is too flat to
+    // compare. The four 16-bit bands make multi-index lookups by Hamming distance (similarity/).
+    perceptualHash: bigint('perceptual_hash', { mode: 'bigint' }),
+    perceptualHashLowInformation: boolean('perceptual_hash_low_information')
+      .notNull()
+      .default(false),
+    hashBand0: integer('hash_band0').generatedAlwaysAs(hashBand(48)),
+    hashBand1: integer('hash_band1').generatedAlwaysAs(hashBand(32)),
+    hashBand2: integer('hash_band2').generatedAlwaysAs(hashBand(16)),
+    hashBand3: integer('hash_band3').generatedAlwaysAs(hashBand(0)),
   },
   (t) => [
     index('images_uploaded_at_id_idx').on(t.uploadedAt, t.id),
@@ -68,6 +82,12 @@ export const images = pgTable(
     index('images_analysis_due_idx')
       .on(t.analysisNextAttemptAt)
       .where(sql`${t.analysisStatus} = 'pending'`),
+    ...(['hashBand0', 'hashBand1', 'hashBand2', 'hashBand3'] as const).map((band, i) =>
+      // Low-information hashes are never compared, so they are left out of the band indexes.
+      index(`images_hash_band${i}_idx`)
+        .on(t[band])
+        .where(sql`not ${t.perceptualHashLowInformation}`),
+    ),
     check(
       'images_analysis_status_check',
       sql`${t.analysisStatus} in ('none', 'pending', 'done', 'failed', 'skipped')`,
@@ -75,5 +95,9 @@ export const images = pgTable(
   ],
 )
 
-export type ImageRow = Omit<typeof images.$inferSelect, 'searchGrams'>
+/** Columns only the database needs: search n-grams and the hash bands. */
+export type ImageRow = Omit<
+  typeof images.$inferSelect,
+  'searchGrams' | 'hashBand0' | 'hashBand1' | 'hashBand2' | 'hashBand3'
+>
 export type NewImageRow = typeof images.$inferInsert
