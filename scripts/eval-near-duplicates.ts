@@ -154,7 +154,9 @@ then: bun run eval:near-duplicates [${DEFAULT_DIR}] [distance]`)
   console.log(`${files.length} photos from ${dir}; ${negatives.length} unrelated pairs`)
   if (lowInfo.length) console.log(`low-information hashes: ${lowInfo.join(', ')}`)
   console.log(`\nDistance distribution (Hamming, of 64) and recall at distance ≤ ${threshold}`)
-  console.log('(statistics over the pairs with a comparable hash; "low-info": pairs never reported)')
+  console.log(
+    '(statistics over the pairs with a comparable hash; "low-info": pairs never reported)',
+  )
   console.log('transformation       n  low-info  min  median  p90  max   recall')
   for (const t of TRANSFORMS) {
     const all = distances.get(t.name) ?? []

@@ -19,6 +19,9 @@ import { ImageRepository } from './images/repository'
 import { imageRoutes } from './images/routes'
 import { ImageService } from './images/service'
 import { uploadRoute } from './images/upload-route'
+import { SimilarityRepository } from './similarity/repository'
+import { similarityRoutes } from './similarity/routes'
+import { NearDuplicateService } from './similarity/service'
 import type { Storage } from './storage/storage'
 
 export type AppDeps = {
@@ -32,17 +35,25 @@ export type AppDeps = {
   analysis?: Analysis
   /** Wrong-key throttle per client IP. */
   authFailures: Config['authFailures']
+  /** Near-duplicate distance and default policy. */
+  nearDuplicates: Config['nearDuplicates']
 }
 
 /** The whole HTTP API for the given dependencies; no globals, so tests build as many as they like. */
 export function createApp(deps: AppDeps) {
   const { storage, keys, links, limits } = deps
   const analyzer = deps.analysis?.analyzer
+  const nearDuplicates = new NearDuplicateService(new SimilarityRepository(deps.database.db), {
+    distance: deps.nearDuplicates.distance,
+    limitInputPixels: limits.maxPixels,
+  })
   const images = new ImageService(
     new ImageRepository(deps.database.db),
     storage,
     limits,
     analyzer && ((mimetype) => analyzer.initialStatus(mimetype)),
+    {},
+    nearDuplicates,
   )
 
   const app = createRouter()
@@ -56,7 +67,10 @@ export function createApp(deps: AppDeps) {
       modelCheck && (() => modelCheck.health()),
     ),
   )
-  app.route('/', uploadRoute({ images, links, keys, limits, analyzer }))
+  const nearDuplicatePolicy = deps.nearDuplicates.policy
+  app.route('/', uploadRoute({ images, links, keys, limits, analyzer, nearDuplicatePolicy }))
+  // Before imageRoutes: `search-by-image` is a literal segment, never an id.
+  app.route('/', similarityRoutes({ images, nearDuplicates, links, keys, limits }))
   app.route('/', imageRoutes({ images, links, keys }))
   app.route('/', contentRoute({ images, storage, links, keys }))
   app.route('/', limitsRoute({ keys, limits }))

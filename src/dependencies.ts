@@ -56,6 +56,7 @@ export async function buildDependencies(config: Config, logger: Logger): Promise
         config.limits.maxAnalysisLength,
       ),
       authFailures: config.authFailures,
+      nearDuplicates: config.nearDuplicates,
     }
   } catch (err) {
     await database.close()

@@ -8,8 +8,16 @@ type Executor = Db | Tx
 // The advisory-lock key of a content hash: its first 64 bits, so no hash function is needed in SQL.
 const lockKey = (md5: string) => BigInt.asIntN(64, BigInt(`0x${md5.slice(0, 16)}`)).toString()
 
-// Every column but the search n-grams, which only the database needs.
-const { searchGrams: _searchGrams, ...imageColumns } = getTableColumns(images)
+// Every column but the search n-grams and hash bands, which only the database needs.
+const {
+  searchGrams: _searchGrams,
+  hashBand0: _hashBand0,
+  hashBand1: _hashBand1,
+  hashBand2: _hashBand2,
+  hashBand3: _hashBand3,
+  ...columns
+} = getTableColumns(images)
+export const imageColumns = columns
 
 export type ImageFilter = {
   /** Lower-cased search text and the n-grams that must all be indexed for it. */

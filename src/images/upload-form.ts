@@ -18,7 +18,12 @@ export type UploadForm = {
   tags: string[]
   /** Every metadata field other than title, description and tags. */
   extra: Record<string, unknown>
+  /** The `on_near_duplicate` form field as sent, unvalidated. */
+  onNearDuplicate?: string
 }
+
+/** The form field (or query parameter) choosing the near-duplicate policy of one upload. */
+export const NEAR_DUPLICATE_FIELD = 'on_near_duplicate'
 
 // Room for multipart boundaries and part headers on top of the file and metadata limits.
 const ENVELOPE_BYTES = 16 * 1024
@@ -38,6 +43,29 @@ function nestingDepth(value: unknown, depth = 0): number {
 
 /** Parses and validates `POST /api/upload`'s multipart body, never buffering beyond the limits. */
 export async function parseUploadForm(request: Request, limits: UploadLimits): Promise<UploadForm> {
+  const parts = await readParts(request, uploadBodyLimit(limits))
+  const file = imageFilePart(parts, limits.maxUploadBytes)
+  const meta = parseMetadata(parts, limits.maxMetadataBytes)
+  const { title, description, tags, ...extra } = meta
+  const policies = parts.filter((p) => p.name === NEAR_DUPLICATE_FIELD)
+  if (policies.length > 1) throw badRequest(`Send at most one "${NEAR_DUPLICATE_FIELD}" field`)
+  return {
+    file,
+    title,
+    description,
+    tags: tags ?? [],
+    extra,
+    onNearDuplicate: policies[0] && text(policies[0]),
+  }
+}
+
+/** A multipart body with only `image_file` (search by image): the same checks as an upload. */
+export async function parseImageOnlyForm(request: Request, maxUploadBytes: number) {
+  const parts = await readParts(request, maxUploadBytes + ENVELOPE_BYTES)
+  return imageFilePart(parts, maxUploadBytes)
+}
+
+async function readParts(request: Request, maxBody: number): Promise<MultipartPart[]> {
   const boundary = multipartBoundary(request.headers.get('content-type') ?? '')
   if (boundary === undefined) {
     throw new ApiError(
@@ -46,15 +74,16 @@ export async function parseUploadForm(request: Request, limits: UploadLimits): P
       'Send multipart/form-data with the image in the "image_file" field',
     )
   }
-  const body = await readBodyLimited(request, uploadBodyLimit(limits), 'Request body')
-  let parts: MultipartPart[]
+  const body = await readBodyLimited(request, maxBody, 'Request body')
   try {
-    parts = parseMultipart(body, boundary)
+    return parseMultipart(body, boundary)
   } catch (err) {
     if (!(err instanceof MultipartError)) throw err
     throw badRequest(`The multipart body could not be parsed: ${err.message}`)
   }
+}
 
+function imageFilePart(parts: MultipartPart[], maxUploadBytes: number) {
   const files = parts.filter((p) => p.name === 'image_file')
   if (files.length === 0) {
     throw new ApiError(400, 'No image file provided', 'The "image_file" field is missing')
@@ -64,19 +93,10 @@ export async function parseUploadForm(request: Request, limits: UploadLimits): P
   if (file?.filename === undefined) throw badRequest('"image_file" must be a file part')
   if (file.body.byteLength === 0)
     throw new ApiError(400, 'Empty file', 'The uploaded file is empty')
-  if (file.body.byteLength > limits.maxUploadBytes) {
-    throw payloadTooLarge(`The file exceeds the limit of ${limits.maxUploadBytes} bytes`)
+  if (file.body.byteLength > maxUploadBytes) {
+    throw payloadTooLarge(`The file exceeds the limit of ${maxUploadBytes} bytes`)
   }
-
-  const meta = parseMetadata(parts, limits.maxMetadataBytes)
-  const { title, description, tags, ...extra } = meta
-  return {
-    file: { name: file.filename, bytes: file.body },
-    title,
-    description,
-    tags: tags ?? [],
-    extra,
-  }
+  return { name: file.filename, bytes: file.body }
 }
 
 const utf8 = new TextDecoder()
@@ -129,7 +149,8 @@ function parseMetadata(parts: MultipartPart[], maxBytes: number): UploadMetadata
 function formFieldsAsMetadata(parts: MultipartPart[]) {
   const out: Record<string, unknown> = {}
   for (const part of parts) {
-    if (part.name === 'image_file' || part.filename !== undefined) continue
+    if (part.name === 'image_file' || part.name === NEAR_DUPLICATE_FIELD) continue
+    if (part.filename !== undefined) continue
     const { name } = part
     const value = text(part)
     if (name === 'tags') {

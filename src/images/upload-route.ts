@@ -1,20 +1,28 @@
+import { z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import type { Analyzer } from '../analysis/analyzer'
 import type { ApiKeyRing } from '../auth/key-ring'
 import { requireApiKey } from '../http/auth'
 import { ByteBudget } from '../http/byte-budget'
 import type { AppEnv } from '../http/env'
-import { ApiError } from '../http/errors'
+import { ApiError, badRequest } from '../http/errors'
 import { GarbagePacer } from '../http/garbage-pacer'
 import { errorResponses } from '../http/openapi-responses'
 import { apiKeySecurity, createRouter } from '../http/router'
 import { sanitizeFilename } from '../media/filename'
+import { NEAR_DUPLICATE_POLICIES, type NearDuplicatePolicy } from '../similarity/policy'
+import type { SimilarRow } from '../similarity/repository'
 import type { DownloadLinks } from './download-links'
 import { ImageRejected } from './errors'
 import { presentImage } from './present'
-import { duplicateSchema, uploadCreatedSchema } from './schemas'
-import type { ImageService } from './service'
-import { parseUploadForm, type UploadLimits, uploadBodyLimit } from './upload-form'
+import { duplicateSchema, similarImageExistsSchema, uploadCreatedSchema } from './schemas'
+import { type ImageService, SimilarImageExists } from './service'
+import {
+  NEAR_DUPLICATE_FIELD,
+  parseUploadForm,
+  type UploadLimits,
+  uploadBodyLimit,
+} from './upload-form'
 
 export type UploadRouteDeps = {
   images: ImageService
@@ -23,6 +31,35 @@ export type UploadRouteDeps = {
   limits: UploadLimits & { uploadBufferBytes: number }
   /** Present when Gemini analysis is on. */
   analyzer?: Analyzer
+  /** NEAR_DUPLICATE_POLICY: what an upload does about similar images unless it says. */
+  nearDuplicatePolicy: NearDuplicatePolicy
+}
+
+/** The short form of a similar image, as an upload's answer names it. */
+export const presentNearDuplicate = (row: SimilarRow) => ({
+  id: row.id,
+  distance: row.distance,
+  title: row.title,
+  s3_key: row.s3Key,
+})
+
+const policyMessage = `must be one of ${NEAR_DUPLICATE_POLICIES.join(', ')}`
+
+/** The policy from the form field or the query (both: they must agree), else the default. */
+function resolvePolicy(
+  field: string | undefined,
+  query: string | undefined,
+  fallback: NearDuplicatePolicy,
+): NearDuplicatePolicy {
+  for (const value of [field, query]) {
+    if (value !== undefined && !(NEAR_DUPLICATE_POLICIES as readonly string[]).includes(value)) {
+      throw badRequest(`${NEAR_DUPLICATE_FIELD}: ${policyMessage}`)
+    }
+  }
+  if (field !== undefined && query !== undefined && field !== query) {
+    throw badRequest(`${NEAR_DUPLICATE_FIELD}: the form field and the query parameter disagree`)
+  }
+  return (field ?? query ?? fallback) as NearDuplicatePolicy
 }
 
 const rejectionStatus = { unsupported: 415, corrupt: 422, dimensions: 422 } as const
@@ -37,7 +74,7 @@ const BUDGET_WAIT_MS = 10_000
 
 /** `POST /api/upload`, exactly as the old service's clients expect it. */
 export function uploadRoute(deps: UploadRouteDeps) {
-  const { images, links, keys, limits, analyzer } = deps
+  const { images, links, keys, limits, analyzer, nearDuplicatePolicy } = deps
   const app = createRouter()
 
   // The multipart body is parsed by hand (streaming size limit), so the route is only documented.
@@ -49,6 +86,12 @@ export function uploadRoute(deps: UploadRouteDeps) {
     summary: 'Upload an image with metadata',
     security: apiKeySecurity,
     request: {
+      query: z.object({
+        [NEAR_DUPLICATE_FIELD]: z
+          .enum(NEAR_DUPLICATE_POLICIES)
+          .optional()
+          .openapi({ description: 'As the form field of the same name' }),
+      }),
       body: {
         required: true,
         content: {
@@ -66,6 +109,12 @@ export function uploadRoute(deps: UploadRouteDeps) {
                 title: { type: 'string', description: 'Instead of metadata' },
                 description: { type: 'string', description: 'Instead of metadata' },
                 tags: { type: 'string', description: 'Instead of metadata; comma-separated' },
+                [NEAR_DUPLICATE_FIELD]: {
+                  type: 'string',
+                  enum: [...NEAR_DUPLICATE_POLICIES],
+                  description:
+                    'allow: store, do not look; warn: store and list near_duplicates; reject: 409 when any is within NEAR_DUPLICATE_DISTANCE. Default NEAR_DUPLICATE_POLICY (warn). Also accepted as a query parameter.',
+                },
               },
             },
           },
@@ -78,8 +127,11 @@ export function uploadRoute(deps: UploadRouteDeps) {
         content: { 'application/json': { schema: uploadCreatedSchema } },
       },
       409: {
-        description: 'The same bytes are stored already',
-        content: { 'application/json': { schema: duplicateSchema } },
+        description:
+          'The same bytes are stored already (Duplicate), or on_near_duplicate=reject and similar images are (SimilarImageExists; nothing was stored)',
+        content: {
+          'application/json': { schema: z.union([duplicateSchema, similarImageExistsSchema]) },
+        },
       },
       ...errorResponses(400, 401, 403, 413, 415, 422, 503),
     },
@@ -106,6 +158,16 @@ export function uploadRoute(deps: UploadRouteDeps) {
       // Released before the analysis: a slow Gemini must not hold up other uploads.
       release()
       pacer.released(bodyBytes)
+    }
+    if (stored.kind === 'similar') {
+      return c.json(
+        {
+          error: 'Similar image exists',
+          message: `${stored.similar.length === 1 ? 'A similar image is' : `${stored.similar.length} similar images are`} stored already (nearest at perceptual-hash distance ${stored.similar[0]?.distance}); nothing was stored. Send on_near_duplicate=warn or allow to store it anyway`,
+          similar_images: stored.similar.map(presentNearDuplicate),
+        },
+        409,
+      )
     }
     const { outcome, bytes } = stored
     let { image } = outcome
@@ -140,6 +202,7 @@ export function uploadRoute(deps: UploadRouteDeps) {
       {
         message: 'Image uploaded successfully',
         data: presentImage(image, links.forImage(image, c.req.url)),
+        near_duplicates: outcome.nearDuplicates?.map(presentNearDuplicate) ?? null,
       },
       201,
     )
@@ -148,6 +211,11 @@ export function uploadRoute(deps: UploadRouteDeps) {
   async function store(c: Context<AppEnv>) {
     const form = await parseUploadForm(c.req.raw, limits)
     const { bytes } = form.file
+    const policy = resolvePolicy(
+      form.onNearDuplicate,
+      c.req.query(NEAR_DUPLICATE_FIELD),
+      nearDuplicatePolicy,
+    )
     try {
       const outcome = await images.upload({
         bytes,
@@ -157,9 +225,12 @@ export function uploadRoute(deps: UploadRouteDeps) {
         tags: form.tags,
         metadata: form.extra,
         uploadedBy: c.var.principal?.name,
+        nearDuplicatePolicy: policy,
       })
-      return { outcome, bytes }
+      return { kind: 'stored' as const, outcome, bytes }
     } catch (err) {
+      if (err instanceof SimilarImageExists)
+        return { kind: 'similar' as const, similar: err.similar }
       if (!(err instanceof ImageRejected)) throw err
       throw new ApiError(rejectionStatus[err.kind], rejectionError[err.kind], err.message)
     }

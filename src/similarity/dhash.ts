@@ -66,9 +66,7 @@ export function isLowInformation(raw: ArrayLike<number>, hash: bigint): boolean 
   }
   const ones = popcount64(hash)
   return (
-    informative < MIN_INFORMATIVE_STEPS ||
-    ones < MIN_MINORITY_BITS ||
-    ones > 64 - MIN_MINORITY_BITS
+    informative < MIN_INFORMATIVE_STEPS || ones < MIN_MINORITY_BITS || ones > 64 - MIN_MINORITY_BITS
   )
 }
 
