@@ -5,8 +5,10 @@
 // against a sequential scan per distance, and prints the EXPLAIN plan. Drops the database after.
 import postgres from 'postgres'
 import sharp from 'sharp'
+import { openDatabase } from '../src/db/client'
 import { bandCandidates } from '../src/similarity/bands'
 import { perceptualHash } from '../src/similarity/dhash'
+import { SimilarityRepository } from '../src/similarity/repository'
 import { startApi } from './api-process'
 
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
@@ -123,40 +125,39 @@ try {
     `POST /api/images/search-by-image (${jpeg.byteLength} B 1024×768 JPEG): p50 ${median(searchTimes).toFixed(2)} ms, p90 ${p(searchTimes, 0.9).toFixed(2)} ms; hashing alone in-process p50 ${median(hashTimes).toFixed(2)} ms`,
   )
 
-  // The SQL alone, band lookup against a sequential scan, per distance: where bands stop paying.
-  const sqlFor = (hash: bigint, d: number, bands: boolean) => {
-    const [b0, b1, b2, b3] = bandCandidates(hash, d).map((b) => `{${b.join(',')}}`)
-    const band = bands
-      ? `and (hash_band0 = any('${b0}'::int[]) or hash_band1 = any('${b1}'::int[]) or hash_band2 = any('${b2}'::int[]) or hash_band3 = any('${b3}'::int[]))`
-      : ''
-    return `select id, bit_count((perceptual_hash # ${hash}::bigint)::bit(64))::int as distance
-      from images where not perceptual_hash_low_information and perceptual_hash is not null
-      and bit_count((perceptual_hash # ${hash}::bigint)::bit(64))::int <= ${d} ${band}
-      order by distance, id limit 11`
-  }
-  console.log('\nSQL only (median of the queries, ms): distance, keys per band, bands, scan')
+  // The SQL alone (the repository's own query), band lookup against a scan, per distance.
+  const database = await openDatabase({ kind: 'postgres', url: url.toString(), poolMax: 1 })
+  const repo = new SimilarityRepository(database.db)
+  const lookup = (hash: bigint, maxDistance: number, scan: boolean) =>
+    repo.findWithinQuery({ hash, maxDistance, limit: 11, scan })
+  console.log('\nSQL only (median over the queries, ms): distance, keys per band, bands, scan')
   for (const d of [3, 7, 8, 11, 12, 15]) {
-    const timesOf = async (bands: boolean, n: number) => {
+    const timesOf = async (scan: boolean, n: number) => {
       const ts: number[] = []
       for (const q of queries.slice(0, n)) {
         const t0 = performance.now()
-        await db.unsafe(sqlFor(q.hash, d, bands))
+        await lookup(q.hash, d, scan)
         ts.push(performance.now() - t0)
       }
       return median(ts)
     }
     const keys = bandCandidates(0n, d)[0]?.length
-    const bands = await timesOf(true, QUERIES)
-    const scan = await timesOf(false, 5)
+    const bands = await timesOf(false, QUERIES)
+    const scan = await timesOf(true, 5)
     console.log(
       `  d=${String(d).padStart(2)}  ${String(keys).padStart(4)}  ${bands.toFixed(2).padStart(8)}  ${scan.toFixed(2).padStart(8)}`,
     )
   }
 
   const q0 = queries[0] as { hash: bigint }
-  const plan = await db.unsafe(`explain (analyze, buffers) ${sqlFor(q0.hash, 7, true)}`)
-  console.log('\nEXPLAIN (ANALYZE, BUFFERS) at distance 7:')
+  const query = lookup(q0.hash, 7, false).toSQL()
+  const plan = await db.unsafe(
+    `explain (analyze, buffers) ${query.sql}`,
+    query.params as postgres.ParameterOrJSON<never>[],
+  )
+  console.log('\nEXPLAIN (ANALYZE, BUFFERS) of the lookup at distance 7:')
   for (const row of plan) console.log(`  ${row['QUERY PLAN']}`)
+  await database.close()
 } finally {
   await db.end()
   await api.stop()

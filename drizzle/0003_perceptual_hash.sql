@@ -4,7 +4,7 @@ ALTER TABLE "images" ADD COLUMN "hash_band0" integer GENERATED ALWAYS AS (((perc
 ALTER TABLE "images" ADD COLUMN "hash_band1" integer GENERATED ALWAYS AS (((perceptual_hash >> 32) & 65535)::integer) STORED;--> statement-breakpoint
 ALTER TABLE "images" ADD COLUMN "hash_band2" integer GENERATED ALWAYS AS (((perceptual_hash >> 16) & 65535)::integer) STORED;--> statement-breakpoint
 ALTER TABLE "images" ADD COLUMN "hash_band3" integer GENERATED ALWAYS AS (((perceptual_hash >> 0) & 65535)::integer) STORED;--> statement-breakpoint
-CREATE INDEX "images_hash_band0_idx" ON "images" USING btree ("hash_band0") WHERE not "images"."perceptual_hash_low_information";--> statement-breakpoint
-CREATE INDEX "images_hash_band1_idx" ON "images" USING btree ("hash_band1") WHERE not "images"."perceptual_hash_low_information";--> statement-breakpoint
-CREATE INDEX "images_hash_band2_idx" ON "images" USING btree ("hash_band2") WHERE not "images"."perceptual_hash_low_information";--> statement-breakpoint
-CREATE INDEX "images_hash_band3_idx" ON "images" USING btree ("hash_band3") WHERE not "images"."perceptual_hash_low_information";
+CREATE INDEX "images_hash_band0_idx" ON "images" USING btree ("hash_band0","perceptual_hash","id") WHERE not "images"."perceptual_hash_low_information";--> statement-breakpoint
+CREATE INDEX "images_hash_band1_idx" ON "images" USING btree ("hash_band1","perceptual_hash","id") WHERE not "images"."perceptual_hash_low_information";--> statement-breakpoint
+CREATE INDEX "images_hash_band2_idx" ON "images" USING btree ("hash_band2","perceptual_hash","id") WHERE not "images"."perceptual_hash_low_information";--> statement-breakpoint
+CREATE INDEX "images_hash_band3_idx" ON "images" USING btree ("hash_band3","perceptual_hash","id") WHERE not "images"."perceptual_hash_low_information";

@@ -69,9 +69,8 @@ export function createApp(deps: AppDeps) {
   )
   const nearDuplicatePolicy = deps.nearDuplicates.policy
   app.route('/', uploadRoute({ images, links, keys, limits, analyzer, nearDuplicatePolicy }))
-  // Before imageRoutes: `search-by-image` is a literal segment, never an id.
-  app.route('/', similarityRoutes({ images, nearDuplicates, links, keys, limits }))
   app.route('/', imageRoutes({ images, links, keys }))
+  app.route('/', similarityRoutes({ images, nearDuplicates, links, keys, limits }))
   app.route('/', contentRoute({ images, storage, links, keys }))
   app.route('/', limitsRoute({ keys, limits }))
   app.route('/', analysisRoutes({ images, links, keys, analyzer }))

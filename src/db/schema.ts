@@ -84,8 +84,9 @@ export const images = pgTable(
       .where(sql`${t.analysisStatus} = 'pending'`),
     ...(['hashBand0', 'hashBand1', 'hashBand2', 'hashBand3'] as const).map((band, i) =>
       // Low-information hashes are never compared, so they are left out of the band indexes.
+      // The hash and id ride along: candidates are rechecked by index-only scans, no heap reads.
       index(`images_hash_band${i}_idx`)
-        .on(t[band])
+        .on(t[band], t.perceptualHash, t.id)
         .where(sql`not ${t.perceptualHashLowInformation}`),
     ),
     check(
