@@ -27,6 +27,9 @@ import { ImageService } from './images/service'
 import { uploadRoute } from './images/upload-route'
 import { instrument, type Metrics } from './metrics/metrics'
 import { countUploads, metricsRoute } from './metrics/route'
+import { SimilarityRepository } from './similarity/repository'
+import { searchesByImage, similarityRoutes } from './similarity/routes'
+import { NearDuplicateService } from './similarity/service'
 import type { Storage } from './storage/storage'
 
 export type AppDeps = {
@@ -47,6 +50,8 @@ export type AppDeps = {
   /** Prometheus series; `/metrics` is served on this app only with `metricsToken`. */
   metrics?: Metrics
   metricsToken?: string
+  /** Near-duplicate distance and default policy. */
+  nearDuplicates: Config['nearDuplicates']
 }
 
 /** The whole HTTP API for the given dependencies; no globals, so tests build as many as they like. */
@@ -55,6 +60,10 @@ export function createApp(deps: AppDeps) {
   const analyzer = deps.analysis?.analyzer
   const storage = metrics ? instrument(deps.storage, metrics.storageCalls) : deps.storage
   const repository = new ImageRepository(deps.database.db)
+  const nearDuplicates = new NearDuplicateService(new SimilarityRepository(deps.database.db), {
+    distance: deps.nearDuplicates.distance,
+    limitInputPixels: limits.maxPixels,
+  })
   const images = new ImageService(
     // withContentLock and transaction time the caller's work (a storage put), not the database.
     metrics
@@ -65,6 +74,7 @@ export function createApp(deps: AppDeps) {
     {
       initialAnalysis: analyzer && ((mimetype) => analyzer.initialStatus(mimetype)),
       onObjectLeftBehind: (object, cause) => sweep.add(object, cause),
+      nearDuplicates,
     },
   )
   // Objects of deleted rows whose removal failed are retried in the background.
@@ -84,7 +94,10 @@ export function createApp(deps: AppDeps) {
   app.use(authThrottle(new AuthFailures(deps.authFailures), keys))
   // Every route under /api/ and the document need a key; routes added later are covered by default.
   // The one exception, a download_url's signature on an image's content, is `signedDownload`.
-  app.use('/api/*', requireApiKey(keys, signedDownload(links)))
+  app.use(
+    '/api/*',
+    requireApiKey(keys, { alternative: signedDownload(links), changesNothing: searchesByImage }),
+  )
   app.use('/openapi.json', requireApiKey(keys))
   // Every JSON body is bounded while it is read, before any route parses it.
   app.use(jsonBodyLimit(jsonBodyLimits(limits)))
@@ -97,8 +110,10 @@ export function createApp(deps: AppDeps) {
     }),
   )
   const present = imagePresenter(links)
-  app.route('/', uploadRoute({ images, present, limits, analyzer, metrics }))
+  const nearDuplicatePolicy = deps.nearDuplicates.policy
+  app.route('/', uploadRoute({ images, present, limits, analyzer, metrics, nearDuplicatePolicy }))
   app.route('/', imageRoutes({ images, present, limits }))
+  app.route('/', similarityRoutes({ images, nearDuplicates, present, limits }))
   app.route('/', contentRoute({ images, storage }))
   app.route('/', limitsRoute({ limits }))
   app.route('/', analysisRoutes({ images, present, analyzer }))

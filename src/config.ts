@@ -1,5 +1,10 @@
 import { z } from 'zod'
 import type { DatabaseOptions } from './db/client'
+import {
+  MAX_NEAR_DUPLICATE_DISTANCE,
+  NEAR_DUPLICATE_POLICIES,
+  type NearDuplicatePolicy,
+} from './similarity/policy'
 import type { StorageOptions } from './storage/open'
 
 // Every variable the service reads. Legacy names of the old Flask service are folded into the new
@@ -99,6 +104,10 @@ const envSchema = z.object({
   GEMINI_RETRY_MAX_MS: int(1).default(30 * 60_000),
   // Longest stored description (characters); longer model output is cut, so it stays bounded.
   GEMINI_MAX_OUTPUT_CHARS: int(1, 100_000).default(2000),
+
+  // Near-duplicates (issue 14): Hamming distance of the 64-bit dHash, and what an upload does.
+  NEAR_DUPLICATE_DISTANCE: int(0, MAX_NEAR_DUPLICATE_DISTANCE).default(7),
+  NEAR_DUPLICATE_POLICY: z.enum(NEAR_DUPLICATE_POLICIES).default('warn'),
 })
 
 /** Names of the old Flask service's `.env`, folded into the new ones by `resolveLegacy`. */
@@ -164,6 +173,8 @@ export type Config = {
   authFailures: { limit: number; windowSeconds: number }
   /** Trusted reverse proxies in front; the client IP is the TRUST_PROXY-th X-Forwarded-For hop from the right. */
   trustProxyHops: number
+  /** Near-duplicate verdict at upload: within `distance`, `policy` unless the request says. */
+  nearDuplicates: { distance: number; policy: NearDuplicatePolicy }
   gemini?: {
     apiKey: string
     model: string
@@ -321,6 +332,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
     metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT, host: e.METRICS_HOST },
     authFailures: { limit: e.AUTH_FAILURE_LIMIT, windowSeconds: e.AUTH_FAILURE_WINDOW_SECONDS },
     trustProxyHops: e.TRUST_PROXY,
+    nearDuplicates: { distance: e.NEAR_DUPLICATE_DISTANCE, policy: e.NEAR_DUPLICATE_POLICY },
     gemini: e.GEMINI_API_KEY
       ? {
           apiKey: e.GEMINI_API_KEY,

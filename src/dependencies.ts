@@ -98,6 +98,7 @@ export async function buildDependencies(config: Config, logger: Logger): Promise
       corsOrigins: config.corsOrigins,
       metrics,
       metricsToken: config.metrics.token,
+      nearDuplicates: config.nearDuplicates,
     }
   } catch (err) {
     await database.close()

@@ -143,3 +143,17 @@ describe('loadConfig', () => {
     }
   })
 })
+
+describe('loadConfig: near-duplicates', () => {
+  test('default distance 7 and policy warn; distance 0-24 and the three policies at their edges', () => {
+    expect(loadConfig({}).nearDuplicates).toEqual({ distance: 7, policy: 'warn' })
+    expect(loadConfig({ NEAR_DUPLICATE_DISTANCE: '0' }).nearDuplicates.distance).toBe(0)
+    expect(loadConfig({ NEAR_DUPLICATE_DISTANCE: '24' }).nearDuplicates.distance).toBe(24)
+    expect(() => loadConfig({ NEAR_DUPLICATE_DISTANCE: '25' })).toThrow(/NEAR_DUPLICATE_DISTANCE/)
+    expect(() => loadConfig({ NEAR_DUPLICATE_DISTANCE: '-1' })).toThrow(ConfigError)
+    for (const policy of ['allow', 'warn', 'reject'] as const) {
+      expect(loadConfig({ NEAR_DUPLICATE_POLICY: policy }).nearDuplicates.policy).toBe(policy)
+    }
+    expect(() => loadConfig({ NEAR_DUPLICATE_POLICY: 'block' })).toThrow(/NEAR_DUPLICATE_POLICY/)
+  })
+})

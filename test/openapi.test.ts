@@ -4,6 +4,7 @@ import addFormats from 'ajv-formats'
 import { call, READ_KEY } from './support/api'
 import { json, startTestApp, type TestApp, upload } from './support/app'
 import { makeJpeg, md5Hex, withJpegComment } from './support/images'
+import { makeScene, makeVariant } from './support/photos'
 
 type Operation = {
   operationId?: string
@@ -130,6 +131,8 @@ describe('GET /openapi.json', () => {
       'get /api/images/{id}/content': 'getImageContent',
       'head /api/images/{id}/content': 'headImageContent',
       'post /api/images/{id}/analyze': 'analyzeImage',
+      'get /api/images/{id}/similar': 'listSimilarImages',
+      'post /api/images/search-by-image': 'searchByImage',
       'get /api/limits': 'getLimits',
       'get /health': 'getHealth',
     })
@@ -234,12 +237,54 @@ describe('GET /openapi.json', () => {
       ['get', '/api/limits', '/api/limits', 200],
       ['get', '/health', '/health', 200],
       ['get', '/api/images/{id}/content', '/api/images/bad/content', 400],
+      ['get', '/api/images/{id}/similar', `/api/images/${id}/similar?max_distance=24`, 200],
+      ['get', '/api/images/{id}/similar', `/api/images/${id}/similar?max_distance=25`, 400],
+      [
+        'get',
+        '/api/images/{id}/similar',
+        '/api/images/00000000-0000-4000-8000-000000000000/similar',
+        404,
+      ],
     ]
     for (const [method, path, url, status, body] of checks) {
       const res = await call(t.url, method.toUpperCase(), url, { body })
       expect(`${method} ${url} → ${res.status}`).toBe(`${method} ${url} → ${status}`)
       expectDocumented(method, path, status, await json(res))
     }
+
+    // Near-duplicates: a picture, a recompressed copy (201 naming it), a refused copy (409).
+    const scene = await makeScene(11)
+    const original = await upload(t.url, scene, { metadata: { title: 'S', description: 'D' } })
+    expectDocumented('post', '/api/upload', 201, await json(original))
+    const copy = await makeVariant(scene, 'jpeg60')
+    const refused = await upload(t.url, copy, { fields: { on_near_duplicate: 'reject' } })
+    const refusedBody = await json(refused)
+    expect(refusedBody.error).toBe('Similar image exists')
+    expectDocumented('post', '/api/upload', 409, refusedBody)
+    const warned = await json(await upload(t.url, copy, { fields: { on_near_duplicate: 'warn' } }))
+    expect(warned.near_duplicates).toHaveLength(1)
+    expectDocumented('post', '/api/upload', 201, warned)
+    const similar = await json(await call(t.url, 'GET', `/api/images/${warned.data.id}/similar`))
+    expect(similar.data).toHaveLength(1)
+    expectDocumented('get', '/api/images/{id}/similar', 200, similar)
+    const form = new FormData()
+    form.append('image_file', new File([scene as Uint8Array<ArrayBuffer>], 's.png'))
+    const search = await fetch(`${t.url}/api/images/search-by-image`, {
+      method: 'POST',
+      body: form,
+      headers: { 'X-API-Key': READ_KEY },
+    })
+    const searchBody = await json(search)
+    expect(searchBody.data).toHaveLength(2)
+    expectDocumented('post', '/api/images/search-by-image', 200, searchBody)
+    const notImage = new FormData()
+    notImage.append('image_file', new File(['not an image'], 'x.png'))
+    const refusedSearch = await fetch(`${t.url}/api/images/search-by-image`, {
+      method: 'POST',
+      body: notImage,
+      headers: { 'X-API-Key': READ_KEY },
+    })
+    expectDocumented('post', '/api/images/search-by-image', 415, await json(refusedSearch))
 
     const content = await call(t.url, 'GET', `/api/images/${id}/content`)
     expectDocumented('get', '/api/images/{id}/content', content.status)

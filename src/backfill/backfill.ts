@@ -41,9 +41,7 @@ export async function countPending(db: Db): Promise<number> {
 
 /** Reads one row's object and derives the fields the old service never stored. */
 async function derive(storage: Storage, row: Pending) {
-  const stream = await storage.read(row.s3Key)
-  if (!stream) throw new Error('object missing from storage')
-  const result = inspectImage(await new Response(stream).bytes())
+  const result = inspectImage(await new Response(await storage.read(row.s3Key)).bytes())
   if (!result.ok) throw new Error(result.message)
   const { width, height, mimetype } = result.info
   return { width, height, mimetype }

@@ -3,6 +3,7 @@ import { openDatabase } from '../db/client'
 import { migrate } from '../db/migrate'
 import { rootCause } from '../http/errors'
 import { createLogger } from '../http/logger'
+import { backfillHashes } from '../similarity/backfill'
 import { openStorage } from '../storage/open'
 import { parseArgs, USAGE, UsageError } from './args'
 import { backfill } from './backfill'
@@ -51,15 +52,33 @@ try {
     onProgress: (p) => progress.update(p),
   })
   progress.end()
-  if (args.json) console.log(JSON.stringify(report))
+  // Second pass: the perceptual hash of rows stored without one (older rows, adopted rows).
+  const hashes = report.interrupted
+    ? undefined
+    : await backfillHashes({
+        db: database.db,
+        storage,
+        limitInputPixels: config.limits.maxPixels,
+        concurrency: args.concurrency,
+        dryRun: args.dryRun,
+        onProgress: (done, total) => progress.update({ done, total, filled: done, failed: 0 }),
+      })
+  progress.end()
+  if (args.json) console.log(JSON.stringify({ ...report, hashes }))
   else {
     const verb = args.dryRun ? 'would fill' : 'filled'
     console.log(
       `${verb} ${report.filled} of ${report.total} rows, ${report.failed} failed${report.interrupted ? ', interrupted' : ''}`,
     )
     for (const f of report.failures) console.log(`  ${f.id} ${f.key}: ${f.error}`)
+    if (hashes) {
+      console.log(
+        `perceptual hashes: ${hashes.hashed} of ${hashes.total}, ${hashes.failed.length} not`,
+      )
+      for (const f of hashes.failed) console.log(`  ${f.id}: ${f.reason}`)
+    }
   }
-  process.exitCode = report.failed > 0 ? 1 : 0
+  process.exitCode = report.failed > 0 || (hashes?.failed.length ?? 0) > 0 ? 1 : 0
 } catch (err) {
   console.error(`backfill failed: ${rootCause(err)}`)
   process.exitCode = 2

@@ -1,6 +1,7 @@
 import { getTableColumns, sql } from 'drizzle-orm'
 import {
   bigint,
+  boolean,
   char,
   check,
   index,
@@ -20,6 +21,9 @@ const SMALL_PENDING_LIST = { fastupdate: true, gin_pending_list_limit: 64 }
 // Millisecond precision, as JavaScript dates have: a timestamp round-trips exactly, so keyset
 // cursors built from it never skip or repeat rows.
 const utc = (name: string) => timestamp(name, { withTimezone: true, mode: 'date', precision: 3 })
+
+// Bits `shift`..`shift + 15` of the perceptual hash, 0-65535 (the same as `hashBands` in similarity/).
+const hashBand = (shift: number) => sql.raw(`((perceptual_hash >> ${shift}) & 65535)::integer`)
 
 // One row per unique content; the object lives at `s3_key` in storage.
 export const images = pgTable(
@@ -66,6 +70,16 @@ export const images = pgTable(
       .generatedAlwaysAs(
         sql`image_search_grams(coalesce(search_title, lower(title)), coalesce(search_description, lower(description)), coalesce(search_analysis, lower(gemini_analysis)))`,
       ),
+    // 64-bit dHash of the pixels (null: not computed, e.g. BMP) and whether it is too flat to
+    // compare. The four 16-bit bands make multi-index lookups by Hamming distance (similarity/).
+    perceptualHash: bigint('perceptual_hash', { mode: 'bigint' }),
+    perceptualHashLowInformation: boolean('perceptual_hash_low_information')
+      .notNull()
+      .default(false),
+    hashBand0: integer('hash_band0').generatedAlwaysAs(hashBand(48)),
+    hashBand1: integer('hash_band1').generatedAlwaysAs(hashBand(32)),
+    hashBand2: integer('hash_band2').generatedAlwaysAs(hashBand(16)),
+    hashBand3: integer('hash_band3').generatedAlwaysAs(hashBand(0)),
   },
   (t) => [
     index('images_uploaded_at_id_idx').on(t.uploadedAt, t.id),
@@ -80,6 +94,13 @@ export const images = pgTable(
     index('images_analysis_due_idx')
       .on(t.analysisNextAttemptAt)
       .where(sql`${t.analysisStatus} = 'pending'`),
+    ...(['hashBand0', 'hashBand1', 'hashBand2', 'hashBand3'] as const).map((band, i) =>
+      // Low-information hashes are never compared, so they are left out of the band indexes.
+      // The hash and id ride along: candidates are rechecked by index-only scans, no heap reads.
+      index(`images_hash_band${i}_idx`)
+        .on(t[band], t.perceptualHash, t.id)
+        .where(sql`not ${t.perceptualHashLowInformation}`),
+    ),
     check(
       'images_analysis_status_check',
       sql`${t.analysisStatus} in (${sql.raw(ANALYSIS_STATUSES.map((v) => `'${v}'`).join(', '))})`,
@@ -87,17 +108,30 @@ export const images = pgTable(
   ],
 )
 
-// Every column but the search columns, which only the database needs: what every query returns.
+// Every column but those only the database needs (search columns, hash bands): what every query
+// returns.
 const {
   searchGrams: _searchGrams,
   searchTitle: _searchTitle,
   searchDescription: _searchDescription,
   searchAnalysis: _searchAnalysis,
+  hashBand0: _hashBand0,
+  hashBand1: _hashBand1,
+  hashBand2: _hashBand2,
+  hashBand3: _hashBand3,
   ...imageRowColumns
 } = getTableColumns(images)
 export const imageColumns = imageRowColumns
 
-/** The search columns only the database needs. */
-export type SearchColumns = 'searchGrams' | 'searchTitle' | 'searchDescription' | 'searchAnalysis'
-export type ImageRow = Omit<typeof images.$inferSelect, SearchColumns>
+/** The columns only the database needs: search text and n-grams, and the hash bands. */
+export type DatabaseOnlyColumns =
+  | 'searchGrams'
+  | 'searchTitle'
+  | 'searchDescription'
+  | 'searchAnalysis'
+  | 'hashBand0'
+  | 'hashBand1'
+  | 'hashBand2'
+  | 'hashBand3'
+export type ImageRow = Omit<typeof images.$inferSelect, DatabaseOnlyColumns>
 export type NewImageRow = typeof images.$inferInsert

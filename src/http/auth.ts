@@ -11,16 +11,23 @@ import { ApiError } from './errors'
  */
 export type KeyAlternative = (c: Context<AppEnv>) => boolean
 
+export type ApiKeyOptions = {
+  /** The one kind of request authorised otherwise (a signed download). */
+  alternative?: KeyAlternative
+  /** Requests that change nothing whatever their method (a search sent as POST): read-only keys may. */
+  changesNothing?: (c: Context<AppEnv>) => boolean
+}
+
 // Only middleware matched (no route has this path and method): the 404/405 fallback answers.
 const routeMatched = (c: Context<AppEnv>) => matchedRoutes(c).some((r) => r.method !== 'ALL')
 
 /**
  * Requires a valid `X-API-Key` on every route it is mounted over; read-only keys may only
- * GET/HEAD. `alternative`: the one kind of request authorised otherwise. Bodies match the old service.
+ * GET/HEAD, or what `changesNothing`. Bodies match the old service.
  */
-export const requireApiKey = (keys: ApiKeyRing, alternative?: KeyAlternative) =>
+export const requireApiKey = (keys: ApiKeyRing, options: ApiKeyOptions = {}) =>
   createMiddleware<AppEnv>(async (c, next) => {
-    if (!routeMatched(c) || alternative?.(c)) return next()
+    if (!routeMatched(c) || options.alternative?.(c)) return next()
     const presented = c.req.header('x-api-key')
     const principal = presented ? keys.verify(presented) : undefined
     if (!principal) {
@@ -36,7 +43,9 @@ export const requireApiKey = (keys: ApiKeyRing, alternative?: KeyAlternative) =>
       throw new ApiError(401, 'Invalid API key', 'The provided API key is not valid')
     }
     c.set('principal', principal)
-    if (principal.readOnly && c.req.method !== 'GET' && c.req.method !== 'HEAD') {
+    const reads =
+      c.req.method === 'GET' || c.req.method === 'HEAD' || options.changesNothing?.(c) === true
+    if (principal.readOnly && !reads) {
       throw new ApiError(403, 'Forbidden', 'This API key is read-only')
     }
     await next()

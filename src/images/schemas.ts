@@ -249,8 +249,55 @@ export const limitsSchema = z
   })
   .openapi('Limits')
 
+// Near-duplicates (issue 14).
+export const nearDuplicateSchema = z
+  .object({
+    id: z.uuid(),
+    distance: z
+      .number()
+      .int()
+      .openapi({ description: 'Hamming distance of the 64-bit perceptual hashes (0-64)' }),
+    title: z.string(),
+    s3_key: z.string(),
+  })
+  .openapi('NearDuplicate')
+
+export const similarImageSchema = imageSchema
+  .extend({
+    distance: z
+      .number()
+      .int()
+      .openapi({ description: 'Hamming distance of the 64-bit perceptual hashes (0-64)' }),
+  })
+  .openapi('SimilarImage')
+
+export const similarListSchema = z
+  .object({
+    data: z.array(similarImageSchema),
+    next_cursor: z.string().nullable().openapi({ description: 'null on the last page' }),
+  })
+  .openapi('SimilarImageList')
+
+export const similarImageExistsSchema = z
+  .object({
+    error: z.literal('Similar image exists'),
+    message: z.string(),
+    similar_images: z.array(nearDuplicateSchema),
+  })
+  .openapi('SimilarImageExists')
+
 export const uploadCreatedSchema = z
-  .object({ message: z.string(), data: imageSchema })
+  .object({
+    message: z.string(),
+    data: imageSchema,
+    near_duplicates: z
+      .array(z.lazy(() => nearDuplicateSchema))
+      .nullable()
+      .openapi({
+        description:
+          'Stored images within NEAR_DUPLICATE_DISTANCE, nearest first, at most 10; null when not looked for (on_near_duplicate=allow, or a format without a perceptual hash: BMP)',
+      }),
+  })
   .openapi('UploadCreated')
 
 export const duplicateSchema = z

@@ -1,6 +1,11 @@
 import type { ImageRow, NewImageRow } from '../db/schema'
 import type { ImageLimits } from '../media/frame-budget'
 import { type ImageInfo, inspectImage } from '../media/inspect'
+import type { PerceptualHash } from '../similarity/dhash'
+import type { NearDuplicatePolicy } from '../similarity/policy'
+import { MAX_NEAR_DUPLICATES_LISTED } from '../similarity/policy'
+import type { SimilarRow } from '../similarity/repository'
+import type { NearDuplicateService } from '../similarity/service'
 import type { Storage } from '../storage/storage'
 import { decodeCursor, encodeCursor } from './cursor'
 import { ImageRejected, MetadataTooLarge } from './errors'
@@ -23,9 +28,21 @@ export type UploadInput = {
   tags: string[]
   metadata: Record<string, unknown>
   uploadedBy?: string
+  /** What to do when similar images are stored (default `warn`: store and name them). */
+  nearDuplicatePolicy?: NearDuplicatePolicy
 }
 
-export type UploadOutcome = { created: true; image: ImageRow } | { created: false; image: ImageRow }
+export type UploadOutcome =
+  /** `nearDuplicates` null: not looked for (policy `allow`, or no hash for this format). */
+  | { created: true; image: ImageRow; nearDuplicates: SimilarRow[] | null }
+  | { created: false; image: ImageRow }
+
+/** Policy `reject` and similar images are stored: nothing was written. */
+export class SimilarImageExists extends Error {
+  constructor(readonly similar: SimilarRow[]) {
+    super(`${similar.length} similar image(s) are stored already`)
+  }
+}
 
 export type ImagePage = { images: ImageRow[]; nextCursor: string | null }
 
@@ -57,6 +74,8 @@ export type ImageServiceOptions = {
   /** Gets the object of a deleted row whose removal failed (see `delete`). */
   onObjectLeftBehind?: (object: LeftObject, cause: unknown) => void
   hooks?: UploadHooks
+  /** Perceptual hashing and the near-duplicate verdict; absent: neither. */
+  nearDuplicates?: NearDuplicateService
 }
 
 /** Upload, lookup and removal of images; keeps rows and objects consistent under concurrency. */
@@ -159,6 +178,9 @@ export class ImageService {
     const existing = await this.repo.findByMd5(md5)
     if (existing) return { created: false, image: existing }
 
+    const perceptual = await this.perceptualHash(input.bytes, image.mimetype)
+    const near = await this.nearDuplicatesOf(perceptual, input.nearDuplicatePolicy ?? 'warn')
+
     const s3Key = objectKeyFor(md5, image.extension)
     const created = await this.repo.withContentLock(md5, 'shared', async (tx) => {
       await this.storage.put(s3Key, input.bytes, image.mimetype)
@@ -178,16 +200,38 @@ export class ImageService {
           tags: input.tags,
           metadata: input.metadata,
           uploadedBy: input.uploadedBy,
+          perceptualHash: perceptual?.hash,
+          perceptualHashLowInformation: perceptual?.lowInformation ?? false,
           ...this.options.initialAnalysis?.(image.mimetype),
         },
         tx,
       )
     })
-    if (created) return { created: true, image: created }
+    if (created) return { created: true, image: created, nearDuplicates: near }
     // Lost the race to a concurrent upload of the same bytes: that row is committed by now,
     // unless it was deleted in the meantime, in which case this upload simply tries again.
     const winner = await this.repo.findByMd5(md5)
     return winner ? { created: false, image: winner } : this.upload(input)
+  }
+
+  /**
+   * The upload's perceptual hash, in a step of its own: when the pixel pipeline's single decode
+   * pass exists, it hands its 72×64 greyscale rendition to `perceptualHashFromRendition` here.
+   */
+  private perceptualHash(bytes: Uint8Array, mimetype: string): Promise<PerceptualHash | null> {
+    return this.options.nearDuplicates?.hash(bytes, mimetype) ?? Promise.resolve(null)
+  }
+
+  /** The verdict before anything is written: null when not looked for; throws on `reject`. */
+  private async nearDuplicatesOf(hash: PerceptualHash | null, policy: NearDuplicatePolicy) {
+    const { nearDuplicates } = this.options
+    if (!hash || !nearDuplicates || policy === 'allow') return null
+    const { images } = await nearDuplicates.near(hash, {
+      maxDistance: nearDuplicates.options.distance,
+      limit: MAX_NEAR_DUPLICATES_LISTED,
+    })
+    if (policy === 'reject' && images.length > 0) throw new SimilarImageExists(images)
+    return images
   }
 
   /**

@@ -20,7 +20,12 @@ export type UploadForm = {
   tags: string[]
   /** Every metadata field other than title, description and tags. */
   extra: Record<string, unknown>
+  /** The `on_near_duplicate` form field as sent, unvalidated. */
+  onNearDuplicate?: string
 }
+
+/** The form field (or query parameter) choosing the near-duplicate policy of one upload. */
+export const NEAR_DUPLICATE_FIELD = 'on_near_duplicate'
 
 // Room for multipart boundaries and part headers on top of the file and metadata limits.
 const ENVELOPE_BYTES = 16 * 1024
@@ -31,42 +36,12 @@ export const uploadBodyLimit = (limits: UploadLimits) =>
 
 /** Parses and validates `POST /api/upload`'s multipart body, never buffering beyond the limits. */
 export async function parseUploadForm(request: Request, limits: UploadLimits): Promise<UploadForm> {
-  const boundary = multipartBoundary(request.headers.get('content-type') ?? '')
-  if (boundary === undefined) {
-    throw new ApiError(
-      400,
-      'No image file provided',
-      'Send multipart/form-data with the image in the "image_file" field',
-    )
-  }
-  // A body past every limit can only hold a file past its own: say so, as the old service did.
-  const body = await readBodyLimited(request, uploadBodyLimit(limits), () =>
-    fileTooLarge(limits.maxUploadBytes),
-  )
-  let parts: MultipartPart[]
-  try {
-    parts = parseMultipart(body, boundary)
-  } catch (err) {
-    if (!(err instanceof MultipartError)) throw err
-    throw badRequest(`The multipart body could not be parsed: ${err.message}`)
-  }
-
-  const files = parts.filter((p) => p.name === 'image_file')
-  if (files.length === 0) {
-    throw new ApiError(400, 'No image file provided', 'The "image_file" field is missing')
-  }
-  if (files.length > 1) throw badRequest('Send exactly one "image_file" part')
-  const [file] = files
-  if (file?.filename === undefined) throw badRequest('"image_file" must be a file part')
-  if (file.body.byteLength === 0)
-    throw new ApiError(400, 'Empty file', 'The uploaded file is empty')
-  if (file.body.byteLength > limits.maxUploadBytes) {
-    throw fileTooLarge(limits.maxUploadBytes)
-  }
+  const parts = await readParts(request, uploadBodyLimit(limits), limits.maxUploadBytes)
+  const file = imageFilePart(parts, limits.maxUploadBytes)
 
   // Every part but the file counts: plain fields (title=, blob=...) are stored like metadata.
   let fieldBytes = 0
-  for (const part of parts) if (part !== file) fieldBytes += part.body.byteLength
+  for (const part of parts) if (part.name !== 'image_file') fieldBytes += part.body.byteLength
   if (fieldBytes > limits.maxMetadataBytes) {
     throw payloadTooLarge(
       `"metadata" and the other form fields exceed the limit of ${limits.maxMetadataBytes} bytes together`,
@@ -81,13 +56,59 @@ export async function parseUploadForm(request: Request, limits: UploadLimits): P
       `title, description, tags and metadata would take ${stored} bytes stored; the limit is ${limits.maxMetadataBytes}`,
     )
   }
+  const policies = parts.filter((p) => p.name === NEAR_DUPLICATE_FIELD)
+  if (policies.length > 1) throw badRequest(`Send at most one "${NEAR_DUPLICATE_FIELD}" field`)
   return {
-    file: { name: file.filename, bytes: file.body },
+    file,
     title,
     description,
     tags: tags ?? [],
     extra,
+    onNearDuplicate: policies[0] && text(policies[0]),
   }
+}
+
+/** A multipart body with only `image_file` (search by image): the same checks as an upload. */
+export async function parseImageOnlyForm(request: Request, maxUploadBytes: number) {
+  const parts = await readParts(request, maxUploadBytes + ENVELOPE_BYTES, maxUploadBytes)
+  return imageFilePart(parts, maxUploadBytes)
+}
+
+async function readParts(
+  request: Request,
+  maxBody: number,
+  maxUploadBytes: number,
+): Promise<MultipartPart[]> {
+  const boundary = multipartBoundary(request.headers.get('content-type') ?? '')
+  if (boundary === undefined) {
+    throw new ApiError(
+      400,
+      'No image file provided',
+      'Send multipart/form-data with the image in the "image_file" field',
+    )
+  }
+  // A body past every limit can only hold a file past its own: say so, as the old service did.
+  const body = await readBodyLimited(request, maxBody, () => fileTooLarge(maxUploadBytes))
+  try {
+    return parseMultipart(body, boundary)
+  } catch (err) {
+    if (!(err instanceof MultipartError)) throw err
+    throw badRequest(`The multipart body could not be parsed: ${err.message}`)
+  }
+}
+
+function imageFilePart(parts: MultipartPart[], maxUploadBytes: number) {
+  const files = parts.filter((p) => p.name === 'image_file')
+  if (files.length === 0) {
+    throw new ApiError(400, 'No image file provided', 'The "image_file" field is missing')
+  }
+  if (files.length > 1) throw badRequest('Send exactly one "image_file" part')
+  const [file] = files
+  if (file?.filename === undefined) throw badRequest('"image_file" must be a file part')
+  if (file.body.byteLength === 0)
+    throw new ApiError(400, 'Empty file', 'The uploaded file is empty')
+  if (file.body.byteLength > maxUploadBytes) throw fileTooLarge(maxUploadBytes)
+  return { name: file.filename, bytes: file.body }
 }
 
 const utf8 = new TextDecoder()
@@ -147,7 +168,8 @@ function parseMetadata(parts: MultipartPart[], limits: UploadLimits): UploadMeta
 function formFieldsAsMetadata(parts: MultipartPart[]) {
   const out: Record<string, unknown> = {}
   for (const part of parts) {
-    if (part.name === 'image_file' || part.filename !== undefined) continue
+    if (part.name === 'image_file' || part.name === NEAR_DUPLICATE_FIELD) continue
+    if (part.filename !== undefined) continue
     const { name } = part
     const value = text(part)
     if (name === 'tags') {

@@ -1,20 +1,27 @@
-import { createRoute } from '@hono/zod-openapi'
+import { createRoute, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import type { Analyzer } from '../analysis/analyzer'
 import { describeError } from '../db/errors'
 import { ByteBudget } from '../http/byte-budget'
 import type { AppEnv } from '../http/env'
-import { ApiError } from '../http/errors'
+import { ApiError, badRequest } from '../http/errors'
 import { GarbagePacer } from '../http/garbage-pacer'
 import { errorResponses, jsonContent } from '../http/openapi-responses'
 import { apiKeySecurity, createRouter, type Handler } from '../http/router'
 import { sanitizeFilename } from '../media/filename'
 import type { Metrics } from '../metrics/metrics'
-import { ImageRejected } from './errors'
+import { NEAR_DUPLICATE_POLICIES, type NearDuplicatePolicy } from '../similarity/policy'
+import type { SimilarRow } from '../similarity/repository'
+import { ImageRejected, imageRejectedError } from './errors'
 import type { ImagePresenter } from './present'
-import { duplicateSchema, uploadCreatedSchema } from './schemas'
-import type { ImageService } from './service'
-import { parseUploadForm, type UploadLimits, uploadBodyLimit } from './upload-form'
+import { duplicateSchema, similarImageExistsSchema, uploadCreatedSchema } from './schemas'
+import { type ImageService, SimilarImageExists } from './service'
+import {
+  NEAR_DUPLICATE_FIELD,
+  parseUploadForm,
+  type UploadLimits,
+  uploadBodyLimit,
+} from './upload-form'
 
 export type UploadRouteDeps = {
   images: ImageService
@@ -23,14 +30,36 @@ export type UploadRouteDeps = {
   /** Present when Gemini analysis is on. */
   analyzer?: Analyzer
   metrics?: Metrics
+  /** NEAR_DUPLICATE_POLICY: what an upload does about similar images unless it says. */
+  nearDuplicatePolicy: NearDuplicatePolicy
 }
 
-const rejectionStatus = { unsupported: 415, corrupt: 422, dimensions: 422 } as const
-const rejectionError = {
-  unsupported: 'Unsupported media type',
-  corrupt: 'Invalid image',
-  dimensions: 'Image dimensions too large',
-} as const
+/** The short form of a similar image, as an upload's answer names it. */
+export const presentNearDuplicate = (row: SimilarRow) => ({
+  id: row.id,
+  distance: row.distance,
+  title: row.title,
+  s3_key: row.s3Key,
+})
+
+const policyMessage = `must be one of ${NEAR_DUPLICATE_POLICIES.join(', ')}`
+
+/** The policy from the form field or the query (both: they must agree), else the default. */
+function resolvePolicy(
+  field: string | undefined,
+  query: string | undefined,
+  fallback: NearDuplicatePolicy,
+): NearDuplicatePolicy {
+  for (const value of [field, query]) {
+    if (value !== undefined && !(NEAR_DUPLICATE_POLICIES as readonly string[]).includes(value)) {
+      throw badRequest(`${NEAR_DUPLICATE_FIELD}: ${policyMessage}`)
+    }
+  }
+  if (field !== undefined && query !== undefined && field !== query) {
+    throw badRequest(`${NEAR_DUPLICATE_FIELD}: the form field and the query parameter disagree`)
+  }
+  return (field ?? query ?? fallback) as NearDuplicatePolicy
+}
 
 // Longest an upload waits for buffer room before a 503; slow senders must not queue others forever.
 const BUDGET_WAIT_MS = 10_000
@@ -45,6 +74,12 @@ const uploadRouteDefinition = createRoute({
   summary: 'Upload an image with metadata',
   security: apiKeySecurity,
   request: {
+    query: z.object({
+      [NEAR_DUPLICATE_FIELD]: z
+        .enum(NEAR_DUPLICATE_POLICIES)
+        .optional()
+        .openapi({ description: 'As the form field of the same name' }),
+    }),
     body: {
       required: true,
       content: {
@@ -62,6 +97,12 @@ const uploadRouteDefinition = createRoute({
               title: { type: 'string', description: 'Instead of metadata' },
               description: { type: 'string', description: 'Instead of metadata' },
               tags: { type: 'string', description: 'Instead of metadata; comma-separated' },
+              [NEAR_DUPLICATE_FIELD]: {
+                type: 'string',
+                enum: [...NEAR_DUPLICATE_POLICIES],
+                description:
+                  'allow: store, do not look; warn: store and list near_duplicates; reject: 409 when any is within NEAR_DUPLICATE_DISTANCE. Default NEAR_DUPLICATE_POLICY (warn). Also accepted as a query parameter.',
+              },
             },
           },
         },
@@ -70,13 +111,16 @@ const uploadRouteDefinition = createRoute({
   },
   responses: {
     201: jsonContent(uploadCreatedSchema, 'Stored'),
-    409: jsonContent(duplicateSchema, 'The same bytes are stored already'),
+    409: jsonContent(
+      z.union([duplicateSchema, similarImageExistsSchema]),
+      'The same bytes are stored already (Duplicate), or on_near_duplicate=reject and similar images are (SimilarImageExists; nothing was stored)',
+    ),
     ...errorResponses(400, 401, 403, 413, 415, 422, 503),
   },
 })
 
 const uploadImage = (deps: UploadRouteDeps): Handler<typeof uploadRouteDefinition> => {
-  const { images, present, limits, analyzer, metrics } = deps
+  const { images, present, limits, analyzer, metrics, nearDuplicatePolicy } = deps
   // Each upload is held in memory a few times over (body, parsed part, bytes); bounding the bytes
   // in flight bounds the process's memory under many concurrent large uploads.
   const budget = new ByteBudget(limits.uploadBufferBytes)
@@ -86,6 +130,11 @@ const uploadImage = (deps: UploadRouteDeps): Handler<typeof uploadRouteDefinitio
   async function store(c: Context<AppEnv>) {
     const form = await parseUploadForm(c.req.raw, limits)
     const { bytes } = form.file
+    const policy = resolvePolicy(
+      form.onNearDuplicate,
+      c.req.query(NEAR_DUPLICATE_FIELD),
+      nearDuplicatePolicy,
+    )
     try {
       const outcome = await images.upload({
         bytes,
@@ -95,11 +144,14 @@ const uploadImage = (deps: UploadRouteDeps): Handler<typeof uploadRouteDefinitio
         tags: form.tags,
         metadata: form.extra,
         uploadedBy: c.var.principal?.name,
+        nearDuplicatePolicy: policy,
       })
-      return { outcome, bytes }
+      return { kind: 'stored' as const, outcome, bytes }
     } catch (err) {
+      if (err instanceof SimilarImageExists)
+        return { kind: 'similar' as const, similar: err.similar }
       if (!(err instanceof ImageRejected)) throw err
-      throw new ApiError(rejectionStatus[err.kind], rejectionError[err.kind], err.message)
+      throw imageRejectedError(err)
     }
   }
 
@@ -126,6 +178,17 @@ const uploadImage = (deps: UploadRouteDeps): Handler<typeof uploadRouteDefinitio
       // Released before the analysis: a slow Gemini must not hold up other uploads.
       release()
       pacer.released(bodyBytes)
+    }
+    if (stored.kind === 'similar') {
+      const nearest = stored.similar[0]?.distance
+      return c.json(
+        {
+          error: 'Similar image exists' as const,
+          message: `${stored.similar.length === 1 ? 'A similar image is' : `${stored.similar.length} similar images are`} stored already (nearest at perceptual-hash distance ${nearest}); nothing was stored. Send on_near_duplicate=warn or allow to store it anyway`,
+          similar_images: stored.similar.map(presentNearDuplicate),
+        },
+        409,
+      )
     }
     const { outcome, bytes } = stored
     if (outcome.created) metrics?.uploadedBytes.inc(bytes.byteLength)
@@ -157,7 +220,14 @@ const uploadImage = (deps: UploadRouteDeps): Handler<typeof uploadRouteDefinitio
         })
       }
     }
-    return c.json({ message: 'Image uploaded successfully', data: present(image, c.req.url) }, 201)
+    return c.json(
+      {
+        message: 'Image uploaded successfully',
+        data: present(image, c.req.url),
+        near_duplicates: outcome.nearDuplicates?.map(presentNearDuplicate) ?? null,
+      },
+      201,
+    )
   }
 }
 
