@@ -3,6 +3,11 @@ import type { Analysis } from './analysis/setup'
 import type { ApiKeyRing } from './auth/key-ring'
 import type { Config } from './config'
 import type { Database } from './db/client'
+import { GalleryApi } from './gallery/api-client'
+import { apiSession } from './gallery/api-session'
+import { GalleryAssets } from './gallery/assets'
+import { galleryRoutes } from './gallery/routes'
+import { Sessions } from './gallery/session'
 import { requireApiKey } from './http/auth'
 import { AuthFailures, authThrottle } from './http/auth-throttle'
 import { handleError } from './http/errors'
@@ -32,6 +37,8 @@ export type AppDeps = {
   analysis?: Analysis
   /** Wrong-key throttle per client IP. */
   authFailures: Config['authFailures']
+  /** The web gallery at `/`; absent when GALLERY=off. */
+  gallery?: { sessionSecret: string; sessionTtlSeconds: number; publicBaseUrl?: string }
 }
 
 /** The whole HTTP API for the given dependencies; no globals, so tests build as many as they like. */
@@ -47,7 +54,18 @@ export function createApp(deps: AppDeps) {
 
   const app = createRouter()
   app.use(requestContext(deps.logger))
-  app.use(authThrottle(new AuthFailures(deps.authFailures)))
+  const authFailures = new AuthFailures(deps.authFailures)
+  app.use(authThrottle(authFailures))
+  const sessions =
+    deps.gallery &&
+    new Sessions({
+      secret: deps.gallery.sessionSecret,
+      ttlSeconds: deps.gallery.sessionTtlSeconds,
+      keys,
+      publicBaseUrl: deps.gallery.publicBaseUrl,
+    })
+  // The gallery's page scripts call the JSON API with the session (and its CSRF token).
+  if (sessions) app.use('/api/*', apiSession(sessions))
   const modelCheck = deps.analysis?.modelCheck
   app.route(
     '/',
@@ -69,6 +87,18 @@ export function createApp(deps: AppDeps) {
   })
   app.use('/openapi.json', requireApiKey(keys))
   app.doc31('/openapi.json', (c) => openApiDocument(links.baseUrl(c.req.url)))
+
+  if (sessions) {
+    app.route(
+      '/',
+      galleryRoutes({
+        sessions,
+        api: new GalleryApi((request, env) => app.fetch(request, env)),
+        assets: GalleryAssets.load(),
+        authFailures,
+      }),
+    )
+  }
 
   app.onError(handleError)
   app.notFound(notFoundOrMethodNotAllowed(() => app.routes))

@@ -63,6 +63,10 @@ const envSchema = z.object({
   GEMINI_RETRY_MAX_MS: int(1).default(30 * 60_000),
   // Longest stored description (characters); longer model output is cut, so it stays bounded.
   GEMINI_MAX_OUTPUT_CHARS: int(1, 100_000).default(2000),
+
+  // Web gallery at / (issue 15): on by default; sessions last this long after sign-in.
+  GALLERY: z.enum(['on', 'off']).default('on'),
+  GALLERY_SESSION_TTL_SECONDS: int(60, 30 * 24 * 3600).default(8 * 3600),
 })
 
 /** Names of the old Flask service's `.env`, folded into the new ones by `resolveLegacy`. */
@@ -126,6 +130,8 @@ export type Config = {
   httpIdleTimeoutSeconds: number
   /** Wrong API keys one client IP may present per window before it is refused with 429. */
   authFailures: { limit: number; windowSeconds: number }
+  /** The web gallery; absent when GALLERY=off. */
+  gallery?: { sessionTtlSeconds: number }
   gemini?: {
     apiKey: string
     model: string
@@ -243,6 +249,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     httpIdleTimeoutSeconds: e.HTTP_IDLE_TIMEOUT_SECONDS,
     authFailures: { limit: e.AUTH_FAILURE_LIMIT, windowSeconds: e.AUTH_FAILURE_WINDOW_SECONDS },
+    gallery: e.GALLERY === 'on' ? { sessionTtlSeconds: e.GALLERY_SESSION_TTL_SECONDS } : undefined,
     gemini: e.GEMINI_API_KEY
       ? {
           apiKey: e.GEMINI_API_KEY,
