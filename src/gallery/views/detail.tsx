@@ -53,23 +53,28 @@ function Similar(props: { similar?: SimilarImage[]; t: Messages }) {
     <section aria-labelledby="similar-h">
       <h2 id="similar-h">{t.similar}</h2>
       <ul class="grid small">
-        {similar.map((s) => (
-          <li>
-            <a href={`/gallery/images/${s.id}`} class="cell">
-              {s.download_url || s.variants?.thumb ? (
-                <img
-                  src={thumbUrl(s as ApiImage)}
-                  alt={s.title || t.untitled}
-                  loading="lazy"
-                  width={120}
-                  height={120}
-                  data-thumbhash={s.thumbhash ?? undefined}
-                />
-              ) : null}
-              <span class="caption">{s.title || t.untitled}</span>
-            </a>
-          </li>
-        ))}
+        {similar.map((s) => {
+          const pictured = Boolean(s.download_url || s.variants?.thumb)
+          return (
+            <li>
+              <a href={`/gallery/images/${s.id}`} class="cell">
+                {pictured ? (
+                  <img
+                    src={thumbUrl(s as ApiImage)}
+                    alt={s.title || t.untitled}
+                    loading="lazy"
+                    width={120}
+                    height={120}
+                    data-thumbhash={s.thumbhash ?? undefined}
+                  />
+                ) : null}
+                <span class="caption" aria-hidden={pictured ? 'true' : undefined}>
+                  {s.title || t.untitled}
+                </span>
+              </a>
+            </li>
+          )
+        })}
       </ul>
     </section>
   )

@@ -19,7 +19,10 @@ export function GridItems(props: { images: ApiImage[]; t: Messages }) {
               height={200}
               data-thumbhash={image.thumbhash ?? undefined}
             />
-            <span class="caption">{image.title || props.t.untitled}</span>
+            {/* The link is named by the alt text; the caption repeats it for sighted users. */}
+            <span class="caption" aria-hidden="true">
+              {image.title || props.t.untitled}
+            </span>
           </a>
         </li>
       ))}
