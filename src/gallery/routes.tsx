@@ -1,3 +1,5 @@
+/** @jsxImportSource hono/jsx */
+// (The pragma keeps JSX on Hono when bun runs from a directory without this tsconfig.)
 import type { Context } from 'hono'
 import { Hono } from 'hono'
 import { setCookie } from 'hono/cookie'

@@ -1,3 +1,5 @@
+/** @jsxImportSource hono/jsx */
+// (The pragma keeps JSX on Hono when bun runs from a directory without this tsconfig.)
 import type { ApiImage, SimilarImage } from '../api-client'
 import type { Language, Messages } from '../i18n'
 import { formatBytes, formatDate, largeUrl, thumbUrl } from './format'

@@ -1,3 +1,5 @@
+/** @jsxImportSource hono/jsx */
+// (The pragma keeps JSX on Hono when bun runs from a directory without this tsconfig.)
 import type { ApiImage } from '../api-client'
 import { type Filters, FORMATS, filterQuery } from '../filters'
 import type { Messages } from '../i18n'

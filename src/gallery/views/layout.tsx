@@ -1,3 +1,5 @@
+/** @jsxImportSource hono/jsx */
+// (The pragma keeps JSX on Hono when bun runs from a directory without this tsconfig.)
 import { html } from 'hono/html'
 import type { Child } from 'hono/jsx'
 import { LANGUAGES, type Language, type Messages } from '../i18n'
