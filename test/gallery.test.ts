@@ -142,6 +142,25 @@ describe('gallery: sign-in and sessions', () => {
   })
 })
 
+describe('gallery: sign-in throttle', () => {
+  let t: TestApp
+  beforeAll(async () => {
+    t = await startTestApp({ env: { AUTH_FAILURE_LIMIT: '2' } })
+  })
+  afterAll(() => t?.stop())
+
+  test('wrong keys at sign-in count per IP like wrong X-API-Keys; then even the right key waits', async () => {
+    expect((await login(t.url, 'wrong-1')).status).toBe(401)
+    expect((await login(t.url, 'wrong-2')).status).toBe(401)
+    const blocked = await login(t.url, WRITE_KEY)
+    expect(blocked.status).toBe(429)
+    expect(blocked.headers.get('set-cookie')).toBeNull()
+    expect(await blocked.text()).toContain('Too many failed attempts')
+    // The same counter guards the JSON API.
+    expect((await call(t.url, 'GET', '/api/images')).status).toBe(429)
+  })
+})
+
 describe('Sessions', () => {
   const secret = 'a'.repeat(43)
   function harness(keys: ApiKeyRing, now: () => number) {
