@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Browser, Page } from 'puppeteer-core'
 import { call, READ_KEY, WRITE_KEY } from './support/api'
-import { json, startTestApp, type TestApp } from './support/app'
+import { json, startTestApp, type TestApp, upload } from './support/app'
 import {
   type AxeViolation,
   artifactDir,
@@ -14,7 +14,7 @@ import {
   runAxe,
 } from './support/browser'
 import { usingPostgres } from './support/database'
-import { makeJpeg } from './support/images'
+import { makeJpeg, makePng } from './support/images'
 
 // The page functions below run in the browser. The project's types have no DOM lib (adding it
 // would change types everywhere), so this is the little of it they use.
@@ -367,6 +367,31 @@ describe(`gallery in a real browser (${backend})`, () => {
       ]
       expect(attempts.map((r) => r.status)).toEqual([403, 403, 403, 403])
       expect((await call(t.url, 'GET', `/api/images/${storedId}`)).status).toBe(200)
+    },
+    STEP_TIMEOUT,
+  )
+
+  test(
+    'scrolling down loads the next page of the grid in place',
+    async () => {
+      for (let i = 0; i < 50; i++) {
+        const res = await upload(t.url, makePng(4, 4, { seed: 500 + i }), {
+          metadata: { title: `scroll ${i}`, description: '' },
+        })
+        expect(res.status).toBe(201)
+      }
+      await page.goto(`${t.url}/`, { waitUntil: 'load' })
+      const cells = () => page.$$eval('#grid a.cell', (nodes) => nodes.length)
+      expect(await cells()).toBe(48)
+      await page.evaluate(() => {
+        ;(globalThis as unknown as { scrollTo(x: number, y: number): void }).scrollTo(0, 1e7)
+      })
+      // 51 images in all: the rest come in, and the "load more" link goes away.
+      await page.waitForFunction(() => document.querySelectorAll('#grid a.cell').length === 51, {
+        timeout: 30_000,
+      })
+      expect(await page.$('#load-more')).toBeNull()
+      expect((await captions()).at(-1)).toBe('富士山の朝焼け（編集済み）')
     },
     STEP_TIMEOUT,
   )

@@ -391,7 +391,7 @@ describe('GALLERY=off', () => {
   })
   afterAll(() => t?.stop())
 
-  test('no pages, no sign-in, and /api ignores gallery cookies', async () => {
+  test('no pages and no sign-in; the JSON API works as before', async () => {
     const home = await fetch(`${t.url}/`)
     expect(home.status).toBe(404)
     expect((await json(home)).error).toBe('Not found')

@@ -22,7 +22,7 @@ export function LoginPage(props: { t: Messages; next: string; error?: string }) 
             id="key"
             name="key"
             required
-            autocomplete="current-password"
+            autocomplete="off"
             autofocus
           />
         </div>
