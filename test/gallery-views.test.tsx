@@ -63,6 +63,10 @@ describe('gallery views', () => {
     const plain = html(<DetailPage image={base} writable={false} t={en} lang="en" />)
     expect(plain).toContain('src="http://host/original"')
     expect(plain).not.toContain('id="exif-h"')
+    expect(plain).toContain('30 Nov 2026, 09:00 UTC')
+    expect(html(<DetailPage image={base} writable={false} t={MESSAGES.ja} lang="ja" />)).toContain(
+      '2026/11/30 9:00 UTC',
+    )
   })
 
   test('similar images are listed only when there are some', () => {

@@ -82,6 +82,16 @@ describe('gallery: sign-in and sessions', () => {
     expect(JSON.parse(payload).e).toBeGreaterThan(Date.now() / 1000)
   })
 
+  test('the sign-in form sends a signed-in browser on to where it was going', async () => {
+    const { cookie } = await signIn(t.url, READ_KEY)
+    const res = await fetch(`${t.url}/gallery/login?next=%2F%3Fq%3Dx`, {
+      headers: { cookie },
+      redirect: 'manual',
+    })
+    expect(res.status).toBe(303)
+    expect(res.headers.get('location')).toBe('/?q=x')
+  })
+
   test('over HTTPS (per X-Forwarded-Proto) the cookie is Secure', async () => {
     const res = await login(t.url, WRITE_KEY, { Origin: t.url, 'X-Forwarded-Proto': 'https' })
     expect(res.headers.get('set-cookie')).toContain('Secure')
@@ -326,6 +336,8 @@ describe('gallery: pages', () => {
     expect(await titlesOn('/?to=2000-01-01')).toEqual([])
     // No image carries GPS coordinates here.
     expect(await titlesOn('/?has_location=1')).toEqual([])
+    // A cursor the API refuses is the API's 400, as a page.
+    expect((await page(t.url, '/?cursor=nonsense', s)).status).toBe(400)
     const html = await (await page(t.url, `/?q=${encodeURIComponent('富士山')}&tag=秋`, s)).text()
     expect(html).toContain('value="富士山"')
     expect(html).toContain('aria-label="Remove tag: 秋"')

@@ -100,14 +100,20 @@ export function galleryRoutes(deps: GalleryDeps) {
   }
 
   /** One grid page from the API; with "has location", several API pages filtered here. */
-  async function loadPage(c: Context, session: Session, filters: Filters, cursor?: string) {
+  async function loadPage(
+    c: Context,
+    session: Session,
+    filters: Filters,
+    cursor?: string,
+  ): Promise<{ images: ApiImage[]; nextCursor: string | null } | { failed: number }> {
     if (!filters.hasLocation) {
       const res = await api.get<ApiPage>(
         c,
         session,
         `/api/images?${apiQuery(filters, PAGE_SIZE, cursor)}`,
       )
-      return res.body && { images: res.body.data, nextCursor: res.body.next_cursor }
+      if (!res.body) return { failed: res.status }
+      return { images: res.body.data, nextCursor: res.body.next_cursor }
     }
     const images: ApiImage[] = []
     let next = cursor
@@ -118,7 +124,7 @@ export function galleryRoutes(deps: GalleryDeps) {
         session,
         `/api/images?${apiQuery(filters, limit, next)}`,
       )
-      if (!res.body) return undefined
+      if (!res.body) return { failed: res.status }
       images.push(...res.body.data.filter(hasLocation))
       next = res.body.next_cursor ?? undefined
       if (!next || images.length >= PAGE_SIZE) break
@@ -133,7 +139,8 @@ export function galleryRoutes(deps: GalleryDeps) {
     const query = new URL(c.req.url).searchParams
     const filters = parseFilters(query)
     const loaded = await loadPage(c, session, filters, query.get('cursor') ?? undefined)
-    if (!loaded) return message(c, page, 400, page.t.error)
+    // The API's refusal (a bad cursor or filter: 400; a backing service down: 503) as a page.
+    if ('failed' in loaded) return message(c, page, loaded.failed, page.t.error)
     return render(
       c,
       page,
@@ -151,11 +158,11 @@ export function galleryRoutes(deps: GalleryDeps) {
   app.get('/gallery/grid', async (c) => {
     const session = sessions.read(c)
     if (!session) return c.text('Sign in first', 401)
-    const { t } = pageContext(c, session)
+    const page = pageContext(c, session)
     const query = new URL(c.req.url).searchParams
     const filters = parseFilters(query)
     const loaded = await loadPage(c, session, filters, query.get('cursor') ?? undefined)
-    if (!loaded) return c.text('Bad request', 400)
+    if ('failed' in loaded) return c.text(page.t.error, loaded.failed as 400)
     if (loaded.nextCursor) {
       c.header(
         'X-Next-Fragment',
@@ -164,7 +171,7 @@ export function galleryRoutes(deps: GalleryDeps) {
       c.header('X-Next-Page', `/${filterQuery(filters, { cursor: loaded.nextCursor })}`)
     }
     c.header('Cache-Control', 'no-store')
-    return c.html(<GridItems images={loaded.images} t={t} />)
+    return c.html(<GridItems images={loaded.images} t={page.t} />)
   })
 
   app.get('/gallery/images/:id', async (c) => {
@@ -178,7 +185,8 @@ export function galleryRoutes(deps: GalleryDeps) {
       // Shown only when the deployment has the similar-images endpoint and it answers.
       api.get<unknown>(c, session, `/api/images/${id}/similar`),
     ])
-    if (!found.body) return message(c, page, 404, page.t.notFound)
+    if (found.status === 404) return message(c, page, 404, page.t.notFound)
+    if (!found.body) return message(c, page, found.status, page.t.error)
     const image = found.body.data
     return render(
       c,
@@ -203,6 +211,7 @@ export function galleryRoutes(deps: GalleryDeps) {
   })
 
   app.get('/gallery/login', (c) => {
+    if (sessions.read(c)) return c.redirect(safeNext(c.req.query('next')), 303)
     const page = pageContext(c)
     return render(
       c,

@@ -16,9 +16,10 @@ export function formatBytes(bytes: number): string {
 export function formatDate(iso: string, lang: Language): string {
   const date = new Date(iso)
   if (Number.isNaN(date.getTime())) return iso
-  return date.toLocaleString(lang === 'ja' ? 'ja-JP' : 'en-GB', {
+  const text = date.toLocaleString(lang === 'ja' ? 'ja-JP' : 'en-GB', {
     dateStyle: 'medium',
     timeStyle: 'short',
     timeZone: 'UTC',
   })
+  return `${text} UTC`
 }

@@ -17,14 +17,7 @@ export function LoginPage(props: { t: Messages; next: string; error?: string }) 
         <input type="hidden" name="next" value={props.next} />
         <div class="field">
           <label for="key">{t.apiKey}</label>
-          <input
-            type="password"
-            id="key"
-            name="key"
-            required
-            autocomplete="off"
-            autofocus
-          />
+          <input type="password" id="key" name="key" required autocomplete="off" autofocus />
         </div>
         <button type="submit">{t.signIn}</button>
       </form>
