@@ -2,6 +2,11 @@ import type { Analysis } from './analysis/setup'
 import type { ApiKeyRing } from './auth/key-ring'
 import type { Config } from './config'
 import type { Database } from './db/client'
+import { GalleryApi } from './gallery/api-client'
+import { apiSession } from './gallery/api-session'
+import { GalleryAssets } from './gallery/assets'
+import { galleryRoutes } from './gallery/routes'
+import { Sessions } from './gallery/session'
 import { requireApiKey } from './http/auth'
 import { AuthFailures, authThrottle } from './http/auth-throttle'
 import { clientIp } from './http/client-ip'
@@ -52,6 +57,8 @@ export type AppDeps = {
   metricsToken?: string
   /** Near-duplicate distance and default policy. */
   nearDuplicates: Config['nearDuplicates']
+  /** The web gallery at `/`; absent when GALLERY=off. */
+  gallery?: { sessionSecret: string; sessionTtlSeconds: number; publicBaseUrl?: string }
 }
 
 /** The whole HTTP API for the given dependencies; no globals, so tests build as many as they like. */
@@ -91,7 +98,18 @@ export function createApp(deps: AppDeps) {
   // Before auth and 405: a preflight carries no API key and must not count as a failed one.
   if (deps.corsOrigins && deps.corsOrigins !== 'off') app.use(corsMiddleware(deps.corsOrigins))
   app.use(methodNotAllowed(app))
-  app.use(authThrottle(new AuthFailures(deps.authFailures), keys))
+  const authFailures = new AuthFailures(deps.authFailures)
+  app.use(authThrottle(authFailures, keys))
+  const sessions =
+    deps.gallery &&
+    new Sessions({
+      secret: deps.gallery.sessionSecret,
+      ttlSeconds: deps.gallery.sessionTtlSeconds,
+      keys,
+      publicBaseUrl: deps.gallery.publicBaseUrl,
+    })
+  // The gallery's page scripts call the JSON API with the session (and its CSRF token).
+  if (sessions) app.use('/api/*', apiSession(sessions))
   // Every route under /api/ and the document need a key; routes added later are covered by default.
   // The one exception, a download_url's signature on an image's content, is `signedDownload`.
   app.use(
@@ -124,6 +142,18 @@ export function createApp(deps: AppDeps) {
     name: 'X-API-Key',
   })
   app.doc31('/openapi.json', (c) => openApiDocument(links.baseUrl(c.req.url)))
+
+  if (sessions) {
+    app.route(
+      '/',
+      galleryRoutes({
+        sessions,
+        api: new GalleryApi((request, env) => app.fetch(request, env)),
+        assets: GalleryAssets.load(),
+        authFailures,
+      }),
+    )
+  }
 
   app.onError(handleError)
   app.notFound(notFound)

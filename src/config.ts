@@ -108,6 +108,9 @@ const envSchema = z.object({
   // Near-duplicates (issue 14): Hamming distance of the 64-bit dHash, and what an upload does.
   NEAR_DUPLICATE_DISTANCE: int(0, MAX_NEAR_DUPLICATE_DISTANCE).default(7),
   NEAR_DUPLICATE_POLICY: z.enum(NEAR_DUPLICATE_POLICIES).default('warn'),
+  // Web gallery at / (issue 15): on by default; sessions last this long after sign-in.
+  GALLERY: z.enum(['on', 'off']).default('on'),
+  GALLERY_SESSION_TTL_SECONDS: int(60, 30 * 24 * 3600).default(8 * 3600),
 })
 
 /** Names of the old Flask service's `.env`, folded into the new ones by `resolveLegacy`. */
@@ -175,6 +178,8 @@ export type Config = {
   trustProxyHops: number
   /** Near-duplicate verdict at upload: within `distance`, `policy` unless the request says. */
   nearDuplicates: { distance: number; policy: NearDuplicatePolicy }
+  /** The web gallery; absent when GALLERY=off. */
+  gallery?: { sessionTtlSeconds: number }
   gemini?: {
     apiKey: string
     model: string
@@ -333,6 +338,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
     authFailures: { limit: e.AUTH_FAILURE_LIMIT, windowSeconds: e.AUTH_FAILURE_WINDOW_SECONDS },
     trustProxyHops: e.TRUST_PROXY,
     nearDuplicates: { distance: e.NEAR_DUPLICATE_DISTANCE, policy: e.NEAR_DUPLICATE_POLICY },
+    gallery: e.GALLERY === 'on' ? { sessionTtlSeconds: e.GALLERY_SESSION_TTL_SECONDS } : undefined,
     gemini: e.GEMINI_API_KEY
       ? {
           apiKey: e.GEMINI_API_KEY,

@@ -99,6 +99,14 @@ export async function buildDependencies(config: Config, logger: Logger): Promise
       metrics,
       metricsToken: config.metrics.token,
       nearDuplicates: config.nearDuplicates,
+      // Gallery sessions are signed with a key derived from the URL-signing secret, never the same.
+      gallery: config.gallery && {
+        sessionSecret: new Bun.CryptoHasher('sha256', signingSecret)
+          .update('gallery-session')
+          .digest('base64url'),
+        sessionTtlSeconds: config.gallery.sessionTtlSeconds,
+        publicBaseUrl: config.publicBaseUrl,
+      },
     }
   } catch (err) {
     await database.close()

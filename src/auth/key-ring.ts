@@ -20,6 +20,22 @@ export class ApiKeyRing {
     }))
   }
 
+  /** A short digest naming a key without revealing it: what a gallery session remembers. */
+  static fingerprint(key: string): string {
+    return digest(key).subarray(0, 16).toString('base64url')
+  }
+
+  /** The principal whose key has this fingerprint, if that key is still configured. */
+  byFingerprint(fingerprint: string): Principal | undefined {
+    const wanted = Buffer.from(fingerprint)
+    let found: Principal | undefined
+    for (const entry of this.#entries) {
+      const own = Buffer.from(entry.digest.subarray(0, 16).toString('base64url'))
+      if (own.length === wanted.length && timingSafeEqual(own, wanted)) found = entry.principal
+    }
+    return found
+  }
+
   verify(presented: string): Principal | undefined {
     const candidate = digest(presented)
     let found: Principal | undefined

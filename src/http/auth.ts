@@ -22,14 +22,16 @@ export type ApiKeyOptions = {
 const routeMatched = (c: Context<AppEnv>) => matchedRoutes(c).some((r) => r.method !== 'ALL')
 
 /**
- * Requires a valid `X-API-Key` on every route it is mounted over; read-only keys may only
- * GET/HEAD, or what `changesNothing`. Bodies match the old service.
+ * Requires a valid `X-API-Key`, or a gallery session already accepted by `apiSession` (cookie plus
+ * CSRF header), on every route it is mounted over; read-only principals may only GET/HEAD, or what
+ * `changesNothing`. Bodies match the old service.
  */
 export const requireApiKey = (keys: ApiKeyRing, options: ApiKeyOptions = {}) =>
   createMiddleware<AppEnv>(async (c, next) => {
     if (!routeMatched(c) || options.alternative?.(c)) return next()
     const presented = c.req.header('x-api-key')
-    const principal = presented ? keys.verify(presented) : undefined
+    // A gallery session set the principal already (apiSession); a key presented always wins.
+    const principal = presented ? keys.verify(presented) : c.var.principal
     if (!principal) {
       // The client's address, never the key presented: it may be a real key with a typo.
       c.var.logger?.warn('auth failed', {
