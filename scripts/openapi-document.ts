@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { createApp } from '../src/app'
 import { loadConfig } from '../src/config'
 import { buildDependencies } from '../src/dependencies'
-import { createLogger } from '../src/http/logger'
+import { createLogger } from '../src/logger'
 
 const KEY = 'openapi-document-key'
 

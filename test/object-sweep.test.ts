@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
-import { createLogger } from '../src/http/logger'
 import { type LeftObject, ObjectSweep } from '../src/images/object-sweep'
+import { createLogger } from '../src/logger'
 import { waitFor } from './support/wait'
 
 const object = (n: number): LeftObject => ({

@@ -1,4 +1,4 @@
-import type { Logger } from '../http/logger'
+import type { Logger } from '../logger'
 
 /** What looking the configured model up came to. */
 export type LookupResult =

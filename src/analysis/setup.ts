@@ -1,6 +1,6 @@
 import type { Config } from '../config'
 import type { Db } from '../db/client'
-import type { Logger } from '../http/logger'
+import type { Logger } from '../logger'
 import type { Storage } from '../storage/storage'
 import { Analyzer } from './analyzer'
 import { ModelCheck } from './model-check'

@@ -1,5 +1,5 @@
 import { describeError } from '../db/errors'
-import type { Logger } from '../http/logger'
+import type { Logger } from '../logger'
 import type { Analyzer } from './analyzer'
 
 export type WorkerOptions = { pollIntervalMs: number; batchSize?: number; logger: Logger }

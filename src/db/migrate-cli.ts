@@ -1,6 +1,6 @@
 import { loadConfig } from '../config'
-import { rootCause } from '../http/errors'
-import { createLogger } from '../http/logger'
+import { rootCause } from '../error-chain'
+import { createLogger } from '../logger'
 import { openDatabase } from './client'
 import { migrate } from './migrate'
 

@@ -1,7 +1,7 @@
 import { desc, sql } from 'drizzle-orm'
 import { readMigrationFiles } from 'drizzle-orm/migrator'
 import { bigint, pgSchema, serial, text } from 'drizzle-orm/pg-core'
-import type { Logger } from '../http/logger'
+import type { Logger } from '../logger'
 import { adoptLegacyTable, finishAdoption, legacyTablePresent } from './adopt'
 import type { Db } from './client'
 import { backfillSearchText } from './search-backfill'

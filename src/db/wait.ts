@@ -1,5 +1,5 @@
-import { rootCause } from '../http/errors'
-import type { Logger } from '../http/logger'
+import { rootCause } from '../error-chain'
+import type { Logger } from '../logger'
 
 export class DatabaseUnreachable extends Error {}
 

@@ -225,16 +225,17 @@ export function galleryRoutes(deps: GalleryDeps) {
     // A sign-in posted from another site would sign the victim into the attacker's key.
     if (!sessions.sameOrigin(c)) return message(c, page, 403, 'Forbidden')
     const who = c.var.clientIp
-    if (deps.authFailures.retryAfter(who) > 0) {
-      const form = <LoginPage t={page.t} next="/" error={page.t.tooManyAttempts} />
-      return render(c, page, page.t.signIn, form, 429)
-    }
     const length = Number(c.req.header('content-length') ?? Number.NaN)
     if (!(length <= MAX_LOGIN_BODY)) return message(c, page, 413, 'Request too large')
     const body = await c.req.parseBody()
     const key = typeof body.key === 'string' ? body.key : ''
     const next = safeNext(typeof body.next === 'string' ? body.next : undefined)
     if (!key || !sessions.signIn(c, key)) {
+      // Like a wrong X-API-Key: only wrong keys are throttled; a right key always signs in.
+      if (deps.authFailures.retryAfter(who) > 0) {
+        const form = <LoginPage t={page.t} next={next} error={page.t.tooManyAttempts} />
+        return render(c, page, page.t.signIn, form, 429)
+      }
       deps.authFailures.recordFailure(who)
       const form = <LoginPage t={page.t} next={next} error={page.t.wrongKey} />
       return render(c, page, page.t.signIn, form, 401)

@@ -1,5 +1,5 @@
 import type { Principal } from '../auth/key-ring'
-import type { Logger } from './logger'
+import type { Logger } from '../logger'
 
 /** Hono context variables set by the middleware. */
 export type AppEnv = {

@@ -2,7 +2,7 @@ import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { carriesQuery, databaseError, describeError, isDataException } from '../db/errors'
-import { hasErrorCode } from '../error-codes'
+import { hasErrorCode } from '../error-chain'
 import { StorageMisconfigured, StorageUnavailable } from '../storage/errors'
 import type { AppEnv } from './env'
 
@@ -100,15 +100,4 @@ export function handleError(err: Error, c: Context<AppEnv>) {
     err: carriesQuery(err) ? describeError(err) : (err.stack ?? String(err)),
   })
   return c.json(errorBody('Internal server error', 'An unexpected error occurred'), 500)
-}
-
-/**
- * The innermost cause's message, on one line: drizzle wraps a database error as "Failed query:
- * <the whole SQL>", while the reason (`relation "images" already exists`) is its cause.
- */
-export function rootCause(err: unknown): string {
-  let e = err as { message?: unknown; cause?: unknown } | undefined
-  for (let i = 0; i < 10 && e?.cause instanceof Error; i++) e = e.cause as typeof e
-  const message = typeof e?.message === 'string' && e.message ? e.message : String(err)
-  return message.replace(/\s+/g, ' ').trim()
 }

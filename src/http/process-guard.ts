@@ -1,6 +1,6 @@
 import { describeError } from '../db/errors'
+import type { Logger } from '../logger'
 import { isUnavailable } from './errors'
-import type { Logger } from './logger'
 
 /**
  * postgres.js, on Bun's node:net, can let a refused reconnect (ECONNREFUSED) escape as an uncaught

@@ -1,6 +1,6 @@
 import { createMiddleware } from 'hono/factory'
+import type { Logger } from '../logger'
 import type { AppEnv } from './env'
-import type { Logger } from './logger'
 
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 

@@ -1,9 +1,7 @@
 import { timingSafeEqual } from 'node:crypto'
 import { contentDisposition } from '../media/filename'
+import { UNKNOWN_TYPE } from '../media/inspect'
 import type { Storage } from '../storage/storage'
-
-/** The type of bytes not yet sniffed (adopted rows before `bun run backfill`). */
-export const UNKNOWN_TYPE = 'application/octet-stream'
 
 type Linkable = { id: string; s3Key: string; mimetype: string | null; originalFilename: string }
 

@@ -1,4 +1,4 @@
-import type { Logger } from '../http/logger'
+import type { Logger } from '../logger'
 
 /** The object of a deleted row: removed unless a new row took the same content meanwhile. */
 export type LeftObject = { md5Hash: string; s3Key: string }

@@ -23,6 +23,8 @@ export type InspectResult =
   | { ok: true; info: ImageInfo }
   | { ok: false; reason: 'unsupported' | 'corrupt' | 'dimensions'; message: string }
 
+/** The type of bytes not yet sniffed (adopted rows before `bun run backfill`). */
+export const UNKNOWN_TYPE = 'application/octet-stream'
 export const SUPPORTED_FORMATS: readonly {
   format: ImageFormat
   mimetype: string

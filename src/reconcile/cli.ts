@@ -1,7 +1,7 @@
 import { ConfigError, loadConfig } from '../config'
 import { openDatabase } from '../db/client'
 import { migrate } from '../db/migrate'
-import { createLogger } from '../http/logger'
+import { createLogger } from '../logger'
 import { openStorage } from '../storage/open'
 import { parseArgs, USAGE, UsageError } from './args'
 import { reconcile } from './reconcile'

@@ -1,5 +1,5 @@
 import { S3Client } from 'bun'
-import { hasErrorCode } from '../error-codes'
+import { hasErrorCode } from '../error-chain'
 import { MISSING_BUCKET_CODES, REFUSED_CREDENTIAL_CODES } from './bucket'
 import { ObjectNotFound, StorageMisconfigured, StorageUnavailable } from './errors'
 import type { ByteRange, ObjectInfo, PresignOptions, Storage } from './storage'

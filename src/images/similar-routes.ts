@@ -5,19 +5,18 @@ import type { AppEnv } from '../http/env'
 import { ApiError, badRequest, notFound } from '../http/errors'
 import { errorResponses, jsonContent } from '../http/openapi-responses'
 import { apiKeySecurity, createRouter, type Handler } from '../http/router'
-import { ImageRejected, imageRejectedError } from '../images/errors'
-import type { ImagePresenter } from '../images/present'
+import type { PerceptualHash } from '../similarity/dhash'
+import { MAX_NEAR_DUPLICATE_DISTANCE } from '../similarity/policy'
 import {
-  DEFAULT_PAGE_SIZE,
-  imageIdParams,
-  MAX_PAGE_SIZE,
-  similarListSchema,
-} from '../images/schemas'
-import type { ImageService } from '../images/service'
-import { parseImageOnlyForm } from '../images/upload-form'
-import type { PerceptualHash } from './dhash'
-import { MAX_NEAR_DUPLICATE_DISTANCE } from './policy'
-import { InvalidSimilarCursor, type NearDuplicateService, type SimilarPage } from './service'
+  InvalidSimilarCursor,
+  type NearDuplicateService,
+  type SimilarPage,
+} from '../similarity/service'
+import { ImageRejected, imageRejectedError } from './errors'
+import type { ImagePresenter } from './present'
+import { DEFAULT_PAGE_SIZE, imageIdParams, MAX_PAGE_SIZE, similarListSchema } from './schemas'
+import type { ImageService } from './service'
+import { parseImageOnlyForm } from './upload-form'
 
 export type SimilarityRoutesDeps = {
   images: ImageService
