@@ -27,6 +27,7 @@ export type AppDeps = {
   links: DownloadLinks
   logger: Logger
   limits: Config['limits']
+  pixels: Config['pixels']
   /** Gemini analysis; absent when it is off. */
   analysis?: Analysis
   /** Wrong-key throttle per client IP. */
@@ -42,6 +43,8 @@ export function createApp(deps: AppDeps) {
     storage,
     limits,
     analyzer && ((mimetype) => analyzer.initialStatus(mimetype)),
+    {},
+    { maxPixels: limits.maxPixels },
   )
 
   const app = createRouter()

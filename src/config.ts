@@ -46,6 +46,11 @@ const envSchema = z.object({
   AUTH_FAILURE_LIMIT: int(1).default(20),
   AUTH_FAILURE_WINDOW_SECONDS: int(1).default(60),
 
+  // Pixel pipeline (variants, EXIF, location privacy).
+  VARIANT_PRESETS: optionalString,
+  VARIANT_CONCURRENCY: int(1, 64).default(2),
+  LOCATION_POLICY: z.enum(['keep', 'strip', 'reject']).default('keep'),
+
   GEMINI_API_KEY: optionalString,
   GEMINI_MODEL: z.string().default('gemini-2.5-flash'),
   GEMINI_PROMPT: z
@@ -112,6 +117,7 @@ export type Config = {
     maxPixels: number
     uploadBufferBytes: number
   }
+  pixels: PixelConfig
   shutdownTimeoutMs: number
   httpIdleTimeoutSeconds: number
   /** Wrong API keys one client IP may present per window before it is refused with 429. */
@@ -132,6 +138,49 @@ export type Config = {
 }
 
 export class ConfigError extends Error {}
+
+export type LocationPolicy = 'keep' | 'strip' | 'reject'
+
+export type PixelConfig = {
+  /** Variant name -> longest side in pixels. */
+  variantPresets: Record<string, number>
+  /** Variants generated at once per process; each holds a decoded image in memory. */
+  variantConcurrency: number
+  locationPolicy: LocationPolicy
+}
+
+export const DEFAULT_VARIANT_PRESETS: Record<string, number> = {
+  thumb: 256,
+  small: 512,
+  medium: 1024,
+  large: 2048,
+}
+
+const PRESET_ENTRY = /^([a-z][a-z0-9_-]{0,31}):(\d{1,5})$/
+const MAX_PRESETS = 16
+
+/** `name:side,...`, e.g. `thumb:256,large:2048`; each side 16-8192 pixels. */
+export function parseVariantPresets(raw: string | undefined): Record<string, number> {
+  if (raw === undefined) return { ...DEFAULT_VARIANT_PRESETS }
+  const presets: Record<string, number> = {}
+  const entries = raw.split(',').map((e) => e.trim())
+  for (const entry of entries) {
+    const match = PRESET_ENTRY.exec(entry)
+    const side = Number(match?.[2])
+    if (!match?.[1] || side < 16 || side > 8192) {
+      throw new ConfigError(
+        'VARIANT_PRESETS: each entry must be name:side (name: a-z 0-9 _ -, side 16-8192), e.g. thumb:256,large:2048',
+      )
+    }
+    if (match[1] in presets)
+      throw new ConfigError(`VARIANT_PRESETS: duplicate preset "${match[1]}"`)
+    presets[match[1]] = side
+  }
+  if (entries.length > MAX_PRESETS) {
+    throw new ConfigError(`VARIANT_PRESETS: at most ${MAX_PRESETS} presets`)
+  }
+  return presets
+}
 
 function resolveLegacy(env: Env): Env {
   const out = { ...env }
@@ -226,6 +275,11 @@ export function loadConfig(rawEnv: Env = process.env): Config {
       maxSide: e.MAX_IMAGE_SIDE,
       maxPixels: e.MAX_IMAGE_PIXELS,
       uploadBufferBytes: e.UPLOAD_BUFFER_BYTES,
+    },
+    pixels: {
+      variantPresets: parseVariantPresets(e.VARIANT_PRESETS),
+      variantConcurrency: e.VARIANT_CONCURRENCY,
+      locationPolicy: e.LOCATION_POLICY,
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     httpIdleTimeoutSeconds: e.HTTP_IDLE_TIMEOUT_SECONDS,

@@ -7,6 +7,7 @@ import { openDatabase } from './db/client'
 import { migrate } from './db/migrate'
 import type { Logger } from './http/logger'
 import { DownloadLinks } from './images/download-links'
+import { configureSharp } from './media/pixels'
 import { LocalStorage } from './storage/local'
 import { S3Storage, type S3StorageOptions } from './storage/s3'
 import type { Storage } from './storage/storage'
@@ -19,6 +20,7 @@ export async function openStorage(config: StorageOptions): Promise<Storage> {
 
 /** Opens and prepares everything the app needs (migrations included) from the configuration. */
 export async function buildDependencies(config: Config, logger: Logger): Promise<AppDeps> {
+  configureSharp()
   const database = await openDatabase(config.database)
   try {
     await migrate(database.db)
@@ -48,6 +50,7 @@ export async function buildDependencies(config: Config, logger: Logger): Promise
       ),
       logger,
       limits: config.limits,
+      pixels: config.pixels,
       analysis: await buildAnalysis(config.gemini, database.db, storage, logger),
       authFailures: config.authFailures,
     }

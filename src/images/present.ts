@@ -26,5 +26,15 @@ export function presentImage(row: ImageRow, downloadUrl: string) {
     updated_at: row.updatedAt.toISOString(),
     uploaded_by: row.uploadedBy,
     download_url: downloadUrl,
+    thumbhash: row.thumbhash,
+    taken_at: row.takenAt?.toISOString() ?? null,
+    camera_make: row.cameraMake,
+    camera_model: row.cameraModel,
+    lens: row.lens,
+    orientation: row.orientation,
+    gps_latitude: row.gpsLatitude,
+    gps_longitude: row.gpsLongitude,
+    gps_altitude: row.gpsAltitude,
+    exif: row.exif,
   }
 }

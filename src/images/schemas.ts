@@ -60,6 +60,22 @@ export const imageSchema = z
     updated_at: z.string(),
     uploaded_by: z.string().nullable(),
     download_url: z.string(),
+    thumbhash: z
+      .string()
+      .nullable()
+      .openapi({ description: 'Base64 ThumbHash placeholder; null until decoded (backfill)' }),
+    taken_at: z.string().nullable().openapi({ description: 'EXIF DateTimeOriginal, ISO-8601' }),
+    camera_make: z.string().nullable(),
+    camera_model: z.string().nullable(),
+    lens: z.string().nullable(),
+    orientation: z.number().int().min(1).max(8).nullable().openapi({ description: 'EXIF 1-8' }),
+    gps_latitude: z.number().nullable(),
+    gps_longitude: z.number().nullable(),
+    gps_altitude: z.number().nullable().openapi({ description: 'Metres above sea level' }),
+    exif: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .openapi({ description: 'Other EXIF/XMP tags (no GPS), at most 8 KB' }),
   })
   .openapi('Image')
 

@@ -1,4 +1,5 @@
 import type { ImageRow, NewImageRow } from '../db/schema'
+import { type DecodedImage, decodeImage, UndecodableImage } from '../media/decode'
 import { type ImageInfo, inspectImage } from '../media/inspect'
 import type { Storage } from '../storage/storage'
 import { decodeCursor, encodeCursor } from './cursor'
@@ -43,6 +44,26 @@ export type InitialAnalysis = (
 
 export const objectKeyFor = (md5: string, extension: string) => `images/${md5}.${extension}`
 
+/** The upload's decode pass (thumbhash, EXIF); absent, uploads store bytes without decoding. */
+export type UploadPixels = { maxPixels: number }
+
+/** The row columns the decode pass fills. */
+export function decodedColumns(decoded: DecodedImage) {
+  const { exif } = decoded
+  return {
+    thumbhash: decoded.thumbhash,
+    takenAt: exif.takenAt,
+    cameraMake: exif.cameraMake,
+    cameraModel: exif.cameraModel,
+    lens: exif.lens,
+    orientation: exif.orientation,
+    gpsLatitude: exif.gpsLatitude,
+    gpsLongitude: exif.gpsLongitude,
+    gpsAltitude: exif.gpsAltitude,
+    exif: exif.exif,
+  } satisfies Partial<NewImageRow>
+}
+
 /** Test-only seams: points where a test may pause an operation to force an interleaving. */
 export type UploadHooks = {
   /** Called inside the content lock, after the object is stored and before the row is inserted. */
@@ -57,7 +78,19 @@ export class ImageService {
     private readonly limits: DimensionLimits,
     private readonly initialAnalysis?: InitialAnalysis,
     private readonly hooks: UploadHooks = {},
+    private readonly pixels?: UploadPixels,
   ) {}
+
+  /** Decodes the pixels once (see `decodeImage`); pixels that do not decode are refused. */
+  async decode(bytes: Uint8Array, info: ImageInfo): Promise<DecodedImage | undefined> {
+    if (!this.pixels) return undefined
+    try {
+      return await decodeImage(bytes, info, { maxPixels: this.pixels.maxPixels })
+    } catch (err) {
+      if (err instanceof UndecodableImage) throw new ImageRejected('corrupt', err.message)
+      throw err
+    }
+  }
 
   /** Judges the bytes by content: format, structure, and dimensions against the limits. */
   inspect(bytes: Uint8Array): ImageInfo {
@@ -144,6 +177,7 @@ export class ImageService {
     const md5 = new Bun.CryptoHasher('md5').update(input.bytes).digest('hex')
     const existing = await this.repo.findByMd5(md5)
     if (existing) return { created: false, image: existing }
+    const decoded = await this.decode(input.bytes, image)
 
     const s3Key = objectKeyFor(md5, image.extension)
     const created = await this.repo.withContentLock(md5, 'shared', async (tx) => {
@@ -165,6 +199,7 @@ export class ImageService {
           metadata: input.metadata,
           uploadedBy: input.uploadedBy,
           ...this.initialAnalysis?.(image.mimetype),
+          ...(decoded && decodedColumns(decoded)),
         },
         tx,
       )
