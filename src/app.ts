@@ -18,6 +18,8 @@ import { ImageRepository } from './images/repository'
 import { imageRoutes } from './images/routes'
 import { ImageService } from './images/service'
 import { uploadRoute } from './images/upload-route'
+import { variantRoute } from './images/variant-route'
+import { VariantService } from './images/variants'
 import type { Storage } from './storage/storage'
 
 export type AppDeps = {
@@ -47,6 +49,13 @@ export function createApp(deps: AppDeps) {
     { maxPixels: limits.maxPixels },
   )
 
+  const variants = new VariantService(new ImageRepository(deps.database.db), storage, {
+    presets: deps.pixels.variantPresets,
+    maxPixels: limits.maxPixels,
+    concurrency: deps.pixels.variantConcurrency,
+    acrossProcesses: deps.database.kind === 'postgres',
+  })
+
   const app = createRouter()
   app.use(requestContext(deps.logger))
   app.use(authThrottle(new AuthFailures(deps.authFailures)))
@@ -54,6 +63,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', uploadRoute({ images, links, keys, limits, analyzer }))
   app.route('/', imageRoutes({ images, links, keys }))
   app.route('/', contentRoute({ images, storage, links, keys }))
+  app.route('/', variantRoute({ images, variants, links, keys }))
   app.route('/', limitsRoute({ keys, limits }))
   app.route('/', analysisRoutes({ images, links, keys, analyzer }))
 

@@ -47,6 +47,7 @@ export async function buildDependencies(config: Config, logger: Logger): Promise
         signingSecret,
         config.downloadUrlTtlSeconds,
         config.publicBaseUrl,
+        Object.keys(config.pixels.variantPresets),
       ),
       logger,
       limits: config.limits,

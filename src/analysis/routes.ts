@@ -86,7 +86,11 @@ export function analysisRoutes(deps: AnalysisRoutesDeps) {
     }
     const result = await analyzer.analyzeNow(id, prompt)
     if (!result) throw notFound('No image with this id')
-    const data = presentImage(result.image, deps.links.forImage(result.image, c.req.url))
+    const data = presentImage(
+      result.image,
+      deps.links.forImage(result.image, c.req.url),
+      deps.links.forVariants(result.image, c.req.url),
+    )
     if (result.settled) return c.json({ data }, 200)
     return c.json(
       { message: 'Analysis did not finish in time; it continues in the background', data },

@@ -3,10 +3,10 @@ import { createMiddleware } from 'hono/factory'
 import type { ApiKeyRing } from '../auth/key-ring'
 import { requireApiKey } from '../http/auth'
 import type { AppEnv } from '../http/env'
-import { ApiError, badRequest, errorBody, notFound } from '../http/errors'
+import { ApiError, badRequest, notFound } from '../http/errors'
 import { errorResponses } from '../http/openapi-responses'
-import { parseRange } from '../http/range'
 import { apiKeySecurity, createRouter } from '../http/router'
+import { serveObject } from '../http/serve-object'
 import { contentDisposition } from '../media/filename'
 import type { Storage } from '../storage/storage'
 import type { DownloadLinks } from './download-links'
@@ -75,37 +75,14 @@ export function contentRoute(deps: ContentRouteDeps) {
     if (!id.success) throw badRequest('id: must be a UUID')
     const image = await images.findById(id.data.id)
     if (!image) throw notFound('No image with this id')
-    const etag = `"${image.md5Hash}"`
-    const headers: Record<string, string> = {
-      'Content-Type': image.mimetype,
-      ETag: etag,
-      'Cache-Control': 'private, max-age=31536000, immutable',
-      'X-Content-Type-Options': 'nosniff',
-      'Content-Disposition': contentDisposition(image.originalFilename),
-      'Accept-Ranges': 'bytes',
-    }
-    const ifNoneMatch = c.req.header('if-none-match')
-    if (ifNoneMatch?.split(',').some((t) => t.trim() === etag || t.trim() === '*')) {
-      return c.body(null, 304, headers)
-    }
-    const size = image.filesize
-    const range = parseRange(c.req.header('range'), size)
-    if (range === 'unsatisfiable') {
-      return c.json(errorBody('Range not satisfiable', `The image is ${size} bytes long`), 416, {
-        'Content-Range': `bytes */${size}`,
-      })
-    }
-    const status = range ? 206 : 200
-    headers['Content-Length'] = String(range ? range.end - range.start + 1 : size)
-    if (range) headers['Content-Range'] = `bytes ${range.start}-${range.end}/${size}`
-    if (c.req.method === 'HEAD') return c.body(null, status, headers)
-
-    const stream = await storage.read(image.s3Key, range)
-    if (!stream) {
-      c.var.logger.error('object missing for row', { request_id: c.var.requestId, id: image.id })
-      throw notFound('The image content is missing from storage')
-    }
-    return c.body(stream, status, headers)
+    return serveObject(c, storage, {
+      key: image.s3Key,
+      size: image.filesize,
+      contentType: image.mimetype,
+      etag: `"${image.md5Hash}"`,
+      cacheControl: 'private, max-age=31536000, immutable',
+      headers: { 'Content-Disposition': contentDisposition(image.originalFilename) },
+    })
   })
 
   return app

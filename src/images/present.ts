@@ -1,7 +1,7 @@
 import type { ImageRow } from '../db/schema'
 
 /** The JSON shape of an image, field names as the old service had them. */
-export function presentImage(row: ImageRow, downloadUrl: string) {
+export function presentImage(row: ImageRow, downloadUrl: string, variants: Record<string, string>) {
   return {
     id: row.id,
     s3_key: row.s3Key,
@@ -26,6 +26,7 @@ export function presentImage(row: ImageRow, downloadUrl: string) {
     updated_at: row.updatedAt.toISOString(),
     uploaded_by: row.uploadedBy,
     download_url: downloadUrl,
+    variants,
     thumbhash: row.thumbhash,
     taken_at: row.takenAt?.toISOString() ?? null,
     camera_make: row.cameraMake,

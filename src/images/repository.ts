@@ -158,6 +158,19 @@ export class ImageRepository {
     })
   }
 
+  /**
+   * Runs `fn` in a transaction holding the lock of one variant (exclusive: one replica renders
+   * it) and the content lock of its image shared (a delete waits until the variant is stored).
+   */
+  withVariantLock<T>(md5: string, variantKey: string, fn: (tx: Tx) => Promise<T>) {
+    return this.db.transaction(async (tx) => {
+      const key = BigInt.asIntN(64, BigInt(Bun.hash.wyhash(`variant:${variantKey}`))).toString()
+      await tx.execute(sql`select pg_advisory_xact_lock(${key}::bigint)`)
+      await tx.execute(sql`select pg_advisory_xact_lock_shared(${lockKey(md5)}::bigint)`)
+      return fn(tx)
+    })
+  }
+
   transaction<T>(fn: (tx: Tx) => Promise<T>) {
     return this.db.transaction(fn)
   }

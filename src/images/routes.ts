@@ -47,7 +47,16 @@ export function imageRoutes(deps: ImageRoutesDeps) {
     app.openapi(byMd5(method), async (c) => {
       const image = await images.findByMd5(c.req.valid('param').md5)
       if (!image) throw notFound('No image with this MD5')
-      return c.json({ data: presentImage(image, links.forImage(image, c.req.url)) }, 200)
+      return c.json(
+        {
+          data: presentImage(
+            image,
+            links.forImage(image, c.req.url),
+            links.forVariants(image, c.req.url),
+          ),
+        },
+        200,
+      )
     })
   }
 
@@ -75,7 +84,13 @@ export function imageRoutes(deps: ImageRoutesDeps) {
       }
       return c.json(
         {
-          data: page.images.map((image) => presentImage(image, links.forImage(image, c.req.url))),
+          data: page.images.map((image) =>
+            presentImage(
+              image,
+              links.forImage(image, c.req.url),
+              links.forVariants(image, c.req.url),
+            ),
+          ),
           next_cursor: page.nextCursor,
         },
         200,
@@ -98,7 +113,16 @@ export function imageRoutes(deps: ImageRoutesDeps) {
     async (c) => {
       const image = await images.findById(c.req.valid('param').id)
       if (!image) throw notFound('No image with this id')
-      return c.json({ data: presentImage(image, links.forImage(image, c.req.url)) }, 200)
+      return c.json(
+        {
+          data: presentImage(
+            image,
+            links.forImage(image, c.req.url),
+            links.forVariants(image, c.req.url),
+          ),
+        },
+        200,
+      )
     },
   )
 
@@ -120,7 +144,16 @@ export function imageRoutes(deps: ImageRoutesDeps) {
     async (c) => {
       const image = await images.update(c.req.valid('param').id, c.req.valid('json'))
       if (!image) throw notFound('No image with this id')
-      return c.json({ data: presentImage(image, links.forImage(image, c.req.url)) }, 200)
+      return c.json(
+        {
+          data: presentImage(
+            image,
+            links.forImage(image, c.req.url),
+            links.forVariants(image, c.req.url),
+          ),
+        },
+        200,
+      )
     },
   )
 

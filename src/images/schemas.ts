@@ -60,6 +60,10 @@ export const imageSchema = z
     updated_at: z.string(),
     uploaded_by: z.string().nullable(),
     download_url: z.string(),
+    variants: z.record(z.string(), z.string()).openapi({
+      description:
+        'Preset name -> signed URL of that variant (WebP; add &format=avif|jpeg|png|auto), valid as long as download_url',
+    }),
     thumbhash: z
       .string()
       .nullable()

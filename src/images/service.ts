@@ -7,6 +7,7 @@ import { ImageRejected } from './errors'
 import type { ImageRepository } from './repository'
 import type { ImagePatch, ListQuery } from './schemas'
 import { searchFor } from './search'
+import { deleteVariants } from './variants'
 
 export type DimensionLimits = { maxSide: number; maxPixels: number }
 
@@ -212,7 +213,7 @@ export class ImageService {
   }
 
   /**
-   * Deletes the row, then the object under the exclusive content lock and only if no row took
+   * Deletes the row, then the object and its variants under the exclusive content lock and only if no row took
    * the same content meanwhile. A crash between the two steps leaves an orphan, never a row
    * without its object.
    */
@@ -220,8 +221,9 @@ export class ImageService {
     const deleted = await this.repo.deleteById(id)
     if (!deleted) return undefined
     await this.repo.withContentLock(deleted.md5Hash, 'exclusive', async (tx) => {
-      if (!(await this.repo.findByMd5(deleted.md5Hash, tx)))
-        await this.storage.delete(deleted.s3Key)
+      if (await this.repo.findByMd5(deleted.md5Hash, tx)) return
+      await this.storage.delete(deleted.s3Key)
+      await deleteVariants(this.storage, deleted.md5Hash)
     })
     return deleted
   }

@@ -137,7 +137,11 @@ export function uploadRoute(deps: UploadRouteDeps) {
     return c.json(
       {
         message: 'Image uploaded successfully',
-        data: presentImage(image, links.forImage(image, c.req.url)),
+        data: presentImage(
+          image,
+          links.forImage(image, c.req.url),
+          links.forVariants(image, c.req.url),
+        ),
       },
       201,
     )
