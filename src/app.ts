@@ -46,7 +46,7 @@ export function createApp(deps: AppDeps) {
     limits,
     analyzer && ((mimetype) => analyzer.initialStatus(mimetype)),
     {},
-    { maxPixels: limits.maxPixels },
+    { maxPixels: limits.maxPixels, locationPolicy: deps.pixels.locationPolicy },
   )
 
   const variants = new VariantService(new ImageRepository(deps.database.db), storage, {
@@ -64,7 +64,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', imageRoutes({ images, links, keys }))
   app.route('/', contentRoute({ images, storage, links, keys }))
   app.route('/', variantRoute({ images, variants, links, keys }))
-  app.route('/', limitsRoute({ keys, limits }))
+  app.route('/', limitsRoute({ keys, limits, pixels: deps.pixels }))
   app.route('/', analysisRoutes({ images, links, keys, analyzer }))
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKey', {

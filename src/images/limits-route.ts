@@ -14,7 +14,11 @@ import {
 } from './schemas'
 
 /** `GET /api/limits`: the limits the upload enforces, so clients can check before sending. */
-export function limitsRoute(deps: { keys: ApiKeyRing; limits: Config['limits'] }) {
+export function limitsRoute(deps: {
+  keys: ApiKeyRing
+  limits: Config['limits']
+  pixels: Config['pixels']
+}) {
   const app = createRouter()
   const { limits } = deps
   const body = {
@@ -30,6 +34,9 @@ export function limitsRoute(deps: { keys: ApiKeyRing; limits: Config['limits'] }
       mimetype: f.mimetype,
       extension: f.extension,
     })),
+    // Pixel pipeline: what happens to GPS data, and the variant sizes on offer.
+    location_policy: deps.pixels.locationPolicy,
+    variant_presets: deps.pixels.variantPresets,
   }
   app.openapi(
     createRoute({

@@ -78,6 +78,16 @@ export class ImageRepository {
     return row
   }
 
+  /** The row stored from bytes with this MD5 before their location was stripped. */
+  async findByClientMd5(md5: string): Promise<ImageRow | undefined> {
+    const [row] = await this.db
+      .select(imageColumns)
+      .from(images)
+      .where(eq(images.clientMd5, md5))
+      .limit(1)
+    return row
+  }
+
   async findById(id: string, ex?: Executor): Promise<ImageRow | undefined> {
     if (!ex) return (await this.#byId.execute({ id }))[0]
     const [row] = await ex.select(imageColumns).from(images).where(eq(images.id, id)).limit(1)

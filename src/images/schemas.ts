@@ -205,6 +205,12 @@ export const limitsSchema = z
     max_tags: z.number().int(),
     max_tag_length: z.number().int(),
     accepted_formats: z.array(z.object({ mimetype: z.string(), extension: z.string() })),
+    location_policy: z.enum(['keep', 'strip', 'reject']).openapi({
+      description: 'LOCATION_POLICY: GPS kept, stripped from the stored original, or refused',
+    }),
+    variant_presets: z
+      .record(z.string(), z.number().int())
+      .openapi({ description: 'Variant preset -> longest side in pixels' }),
   })
   .openapi('Limits')
 

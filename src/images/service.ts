@@ -1,6 +1,9 @@
+import type { LocationPolicy } from '../config'
 import type { ImageRow, NewImageRow } from '../db/schema'
 import { type DecodedImage, decodeImage, UndecodableImage } from '../media/decode'
+import { readExif } from '../media/exif'
 import { type ImageInfo, inspectImage } from '../media/inspect'
+import { stripLocation } from '../media/strip-location'
 import type { Storage } from '../storage/storage'
 import { decodeCursor, encodeCursor } from './cursor'
 import { ImageRejected } from './errors'
@@ -46,7 +49,10 @@ export type InitialAnalysis = (
 export const objectKeyFor = (md5: string, extension: string) => `images/${md5}.${extension}`
 
 /** The upload's decode pass (thumbhash, EXIF); absent, uploads store bytes without decoding. */
-export type UploadPixels = { maxPixels: number }
+export type UploadPixels = { maxPixels: number; locationPolicy: LocationPolicy }
+
+const LOCATION_REJECTED =
+  'The image carries GPS location data; this server does not accept located images (LOCATION_POLICY=reject). Remove the location (e.g. exiftool -gps:all= file.jpg) and upload again.'
 
 /** The row columns the decode pass fills. */
 export function decodedColumns(decoded: DecodedImage) {
@@ -114,6 +120,34 @@ export class ImageService {
     return result.info
   }
 
+  /** The row holding these bytes, or (LOCATION_POLICY=strip) the row stored from them. */
+  async findExisting(clientMd5: string) {
+    const stored = await this.repo.findByMd5(clientMd5)
+    if (stored || this.pixels?.locationPolicy !== 'strip') return stored
+    return this.repo.findByClientMd5(clientMd5)
+  }
+
+  /**
+   * keep: the bytes as sent. reject: 422 if they carry a location. strip: the bytes without
+   * their location metadata (pixels untouched), and no GPS columns.
+   */
+  async applyLocationPolicy(bytes: Uint8Array, info: ImageInfo, decoded: DecodedImage) {
+    const policy = this.pixels?.locationPolicy ?? 'keep'
+    if (policy === 'keep') return bytes
+    const stripped = stripLocation(bytes, info.format)
+    const located = stripped !== bytes || decoded.exif.gpsLatitude !== null
+    if (policy === 'reject') {
+      if (located) throw new ImageRejected('location', LOCATION_REJECTED)
+      return bytes
+    }
+    // A location in a form the stripper does not know is refused rather than stored.
+    if ((await readExif(stripped, info.format)).gpsLatitude !== null) {
+      throw new ImageRejected('location', 'The GPS location in this image could not be removed')
+    }
+    decoded.exif = { ...decoded.exif, gpsLatitude: null, gpsLongitude: null, gpsAltitude: null }
+    return stripped
+  }
+
   findById(id: string) {
     return this.repo.findById(id)
   }
@@ -175,23 +209,34 @@ export class ImageService {
    */
   async upload(input: UploadInput): Promise<UploadOutcome> {
     const image = this.inspect(input.bytes)
-    const md5 = new Bun.CryptoHasher('md5').update(input.bytes).digest('hex')
-    const existing = await this.repo.findByMd5(md5)
+    const clientMd5 = new Bun.CryptoHasher('md5').update(input.bytes).digest('hex')
+    const existing = await this.findExisting(clientMd5)
     if (existing) return { created: false, image: existing }
     const decoded = await this.decode(input.bytes, image)
+    const bytes = decoded
+      ? await this.applyLocationPolicy(input.bytes, image, decoded)
+      : input.bytes
+    const md5 =
+      bytes === input.bytes ? clientMd5 : new Bun.CryptoHasher('md5').update(bytes).digest('hex')
+    if (md5 !== clientMd5) {
+      // Another original that differs only in its location may have stored these bytes.
+      const same = await this.repo.findByMd5(md5)
+      if (same) return { created: false, image: same }
+    }
 
     const s3Key = objectKeyFor(md5, image.extension)
     const created = await this.repo.withContentLock(md5, 'shared', async (tx) => {
-      await this.storage.put(s3Key, input.bytes, image.mimetype)
+      await this.storage.put(s3Key, bytes, image.mimetype)
       await this.hooks.afterObjectPut?.(md5)
       return this.repo.insertIfAbsent(
         {
           id: Bun.randomUUIDv7(),
           md5Hash: md5,
+          clientMd5: md5 === clientMd5 ? null : clientMd5,
           s3Key,
           originalFilename: input.filename,
           mimetype: image.mimetype,
-          filesize: input.bytes.byteLength,
+          filesize: bytes.byteLength,
           width: image.width,
           height: image.height,
           title: input.title,

@@ -25,11 +25,12 @@ export type UploadRouteDeps = {
   analyzer?: Analyzer
 }
 
-const rejectionStatus = { unsupported: 415, corrupt: 422, dimensions: 422 } as const
+const rejectionStatus = { unsupported: 415, corrupt: 422, dimensions: 422, location: 422 } as const
 const rejectionError = {
   unsupported: 'Unsupported media type',
   corrupt: 'Invalid image',
   dimensions: 'Image dimensions too large',
+  location: 'Location data not accepted',
 } as const
 
 // Longest an upload waits for buffer room before a 503; slow senders must not queue others forever.
