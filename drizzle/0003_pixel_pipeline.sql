@@ -11,8 +11,8 @@ ALTER TABLE "images" ADD COLUMN "gps_altitude" double precision;--> statement-br
 ALTER TABLE "images" ADD COLUMN "exif" jsonb;--> statement-breakpoint
 CREATE INDEX "images_client_md5_idx" ON "images" USING btree ("client_md5") WHERE "images"."client_md5" is not null;--> statement-breakpoint
 CREATE INDEX "images_taken_at_idx" ON "images" USING btree ("taken_at") WHERE "images"."taken_at" is not null;--> statement-breakpoint
-CREATE INDEX "images_camera_make_lower_idx" ON "images" USING btree (lower("camera_make")) WHERE "images"."camera_make" is not null;--> statement-breakpoint
-CREATE INDEX "images_camera_model_lower_idx" ON "images" USING btree (lower("camera_model")) WHERE "images"."camera_model" is not null;--> statement-breakpoint
+CREATE INDEX "images_camera_make_lower_idx" ON "images" USING btree (lower("camera_make"));--> statement-breakpoint
+CREATE INDEX "images_camera_model_lower_idx" ON "images" USING btree (lower("camera_model"));--> statement-breakpoint
 CREATE INDEX "images_gps_uploaded_at_id_idx" ON "images" USING btree ("uploaded_at","id") WHERE "images"."gps_latitude" is not null;--> statement-breakpoint
 CREATE INDEX "images_gps_lat_lon_idx" ON "images" USING btree ("gps_latitude","gps_longitude") WHERE "images"."gps_latitude" is not null;--> statement-breakpoint
 ALTER TABLE "images" ADD CONSTRAINT "images_exif_size_check" CHECK (octet_length("images"."exif"::text) <= 16384);--> statement-breakpoint

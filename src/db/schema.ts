@@ -85,12 +85,8 @@ export const images = pgTable(
       .where(sql`${t.analysisStatus} = 'pending'`),
     index('images_client_md5_idx').on(t.clientMd5).where(sql`${t.clientMd5} is not null`),
     index('images_taken_at_idx').on(t.takenAt).where(sql`${t.takenAt} is not null`),
-    index('images_camera_make_lower_idx')
-      .on(sql`lower(${t.cameraMake})`)
-      .where(sql`${t.cameraMake} is not null`),
-    index('images_camera_model_lower_idx')
-      .on(sql`lower(${t.cameraModel})`)
-      .where(sql`${t.cameraModel} is not null`),
+    index('images_camera_make_lower_idx').on(sql`lower(${t.cameraMake})`),
+    index('images_camera_model_lower_idx').on(sql`lower(${t.cameraModel})`),
     // has_gps pages in upload order; bbox narrows on latitude, then checks longitude in the index.
     index('images_gps_uploaded_at_id_idx')
       .on(t.uploadedAt, t.id)

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, getTableColumns, gte, lt, type SQL, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { type ImageRow, images, type NewImageRow } from '../db/schema'
+import type { BoundingBox } from './schemas'
 
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
 type Executor = Db | Tx
@@ -19,6 +20,12 @@ export type ImageFilter = {
   uploadedFrom?: Date
   uploadedBefore?: Date
   metadata?: Record<string, unknown>
+  takenFrom?: Date
+  takenBefore?: Date
+  /** Lower-cased; equals the make or the model. */
+  camera?: string
+  hasGps?: boolean
+  bbox?: BoundingBox
 }
 
 export type Page = { sort: 'newest' | 'oldest'; limit: number; after?: { at: Date; id: string } }
@@ -46,6 +53,35 @@ function filterConditions(filter: ImageFilter): SQL[] {
   if (filter.uploadedBefore) where.push(lt(images.uploadedAt, filter.uploadedBefore))
   if (filter.metadata) {
     where.push(sql`${images.metadata} @> ${JSON.stringify(filter.metadata)}::jsonb`)
+  }
+  where.push(...exifConditions(filter))
+  return where
+}
+
+/** Each matches an index of 0003_pixel_pipeline (the GPS ones are partial, hence the guard). */
+function exifConditions(filter: ImageFilter): SQL[] {
+  const where: SQL[] = []
+  if (filter.takenFrom) where.push(gte(images.takenAt, filter.takenFrom))
+  if (filter.takenBefore) where.push(lt(images.takenAt, filter.takenBefore))
+  if (filter.camera !== undefined) {
+    where.push(
+      sql`(lower(${images.cameraMake}) = ${filter.camera} or lower(${images.cameraModel}) = ${filter.camera})`,
+    )
+  }
+  if (filter.hasGps !== undefined) {
+    where.push(
+      filter.hasGps ? sql`${images.gpsLatitude} is not null` : sql`${images.gpsLatitude} is null`,
+    )
+  }
+  if (filter.bbox) {
+    const { minLon, minLat, maxLon, maxLat } = filter.bbox
+    where.push(sql`${images.gpsLatitude} is not null`)
+    where.push(sql`${images.gpsLatitude} between ${minLat} and ${maxLat}`)
+    where.push(
+      minLon <= maxLon
+        ? sql`${images.gpsLongitude} between ${minLon} and ${maxLon}`
+        : sql`(${images.gpsLongitude} >= ${minLon} or ${images.gpsLongitude} <= ${maxLon})`,
+    )
   }
   return where
 }

@@ -105,6 +105,31 @@ const jsonObject = z.string().transform((raw, ctx) => {
   return z.NEVER
 })
 
+export type BoundingBox = { minLon: number; minLat: number; maxLon: number; maxLat: number }
+
+const bboxSchema = z.string().transform((raw, ctx): BoundingBox => {
+  const parts = raw.split(',').map((p) => (p.trim() === '' ? Number.NaN : Number(p)))
+  const [minLon = Number.NaN, minLat = Number.NaN, maxLon = Number.NaN, maxLat = Number.NaN] = parts
+  const lonOk = (v: number) => v >= -180 && v <= 180
+  const latOk = (v: number) => v >= -90 && v <= 90
+  if (
+    parts.length !== 4 ||
+    !lonOk(minLon) ||
+    !lonOk(maxLon) ||
+    !latOk(minLat) ||
+    !latOk(maxLat) ||
+    minLat > maxLat
+  ) {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'must be minLon,minLat,maxLon,maxLat (longitudes -180..180, latitudes -90..90, minLat <= maxLat)',
+    })
+    return z.NEVER
+  }
+  return { minLon, minLat, maxLon, maxLat }
+})
+
 export const imageIdParams = z.object({
   id: z
     .string()
@@ -155,6 +180,24 @@ export const listQuerySchema = z.object({
     .optional()
     .openapi({ description: 'JSON object the metadata must contain, e.g. {"category":"travel"}' }),
   sort: z.enum(['newest', 'oldest']).default('newest'),
+  // Pixel pipeline filters (EXIF columns).
+  taken_after: isoDate.optional().openapi({ description: 'EXIF capture time, inclusive' }),
+  taken_before: isoDate.optional().openapi({ description: 'EXIF capture time, exclusive' }),
+  camera: text()
+    .trim()
+    .min(1)
+    .max(MAX_TAG_LENGTH)
+    .optional()
+    .openapi({ description: 'Camera make or model, whole value, case-insensitive' }),
+  has_gps: z
+    .enum(['true', 'false'])
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v === 'true'))
+    .openapi({ description: 'Only images with (true) or without (false) a GPS position' }),
+  bbox: bboxSchema.optional().openapi({
+    description: 'minLon,minLat,maxLon,maxLat in degrees; minLon > maxLon crosses the antimeridian',
+    example: '2.2,48.8,2.4,48.9',
+  }),
 })
 
 export type ListQuery = z.infer<typeof listQuerySchema>

@@ -172,6 +172,11 @@ export class ImageService {
         uploadedFrom: query.uploaded_after,
         uploadedBefore: query.uploaded_before,
         metadata: query.metadata,
+        takenFrom: query.taken_after,
+        takenBefore: query.taken_before,
+        camera: query.camera?.toLowerCase(),
+        hasGps: query.has_gps,
+        bbox: query.bbox,
       },
       { sort: query.sort, limit: query.limit + 1, after },
     )
