@@ -28,6 +28,8 @@ export type PixelOptions = {
 export function openPixels(bytes: Uint8Array, format: ImageFormat, options: PixelOptions) {
   const common = {
     limitInputPixels: options.maxPixels,
+    // Top to bottom once: libvips need not keep decoded rows around for random access.
+    sequentialRead: true,
     failOn: options.strict ? ('warning' as const) : ('error' as const),
   }
   if (format === 'bmp') {
