@@ -39,10 +39,11 @@ const config = loadConfig({
   ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
 })
 const deps = await buildDependencies(config, createLogger('silent'))
+// 32 renders queue behind VARIANT_CONCURRENCY; the last ones wait longer than the default 30 s idle.
 const server = startServer(createApp(deps), {
   hostname: '127.0.0.1',
   port: 0,
-  idleTimeoutSeconds: 30,
+  idleTimeoutSeconds: 255,
 })
 const base = `http://127.0.0.1:${server.port}`
 const repo = new ImageRepository(deps.database.db)
