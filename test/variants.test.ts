@@ -181,6 +181,13 @@ describe.each(['local', 's3'] as const)(
       expect((await listed()).length).toBe(2)
       expect((await call(t.url, 'DELETE', `/api/images/${image.id}`)).status).toBe(204)
       expect(await listed()).toEqual([])
+      // The same content uploaded again: its variants are made anew, not served from memory.
+      const again = (await json(await upload(t.url, makeJpeg(80, 60, { seed: 54 })))).data
+      expect(again.md5_hash).toBe(image.md5_hash)
+      const thumb = await get(again.id, 'thumb')
+      expect(thumb.status).toBe(200)
+      expect((await sharp(await bytesOf(thumb)).metadata()).width).toBe(80)
+      expect(await listed()).toEqual([`variants/${image.md5_hash}/thumb-256.webp`])
     })
 
     test('reconcile keeps live variants and removes orphan ones', async () => {

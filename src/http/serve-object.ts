@@ -11,6 +11,8 @@ export type ServedObject = {
   etag: string
   cacheControl: string
   headers?: Record<string, string>
+  /** Answers instead of a 404 when the object is gone from storage (e.g. re-creates it). */
+  onMissing?: () => Promise<Response>
 }
 
 /** True when `If-None-Match` names `etag` (or `*`). */
@@ -46,6 +48,7 @@ export async function serveObject(c: Context<AppEnv>, storage: Storage, object: 
   if (c.req.method === 'HEAD') return c.body(null, status, headers)
 
   const stream = await storage.read(object.key, range)
+  if (!stream && object.onMissing) return object.onMissing()
   if (!stream) {
     c.var.logger.error('object missing', { request_id: c.var.requestId, key: object.key })
     throw notFound('The image content is missing from storage')

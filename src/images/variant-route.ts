@@ -103,22 +103,32 @@ export function variantRoute(deps: VariantRouteDeps) {
     if (etagMatches(c, etag)) {
       return c.body(null, 304, { ETag: etag, 'Cache-Control': CACHE_CONTROL, ...vary })
     }
-    let stored: Awaited<ReturnType<VariantService['ensure']>>
-    try {
-      stored = await variants.ensure(image, preset, format)
-    } catch (err) {
-      if (err instanceof VariantSourceGone) throw notFound('No image with this id')
-      if (err instanceof VariantRenderError) throw new ApiError(422, 'Invalid image', err.message)
-      throw err
+    const serve = async (retry: boolean): Promise<Response> => {
+      let stored: Awaited<ReturnType<VariantService['ensure']>>
+      try {
+        stored = await variants.ensure(image, preset, format)
+      } catch (err) {
+        if (err instanceof VariantSourceGone) throw notFound('No image with this id')
+        if (err instanceof VariantRenderError) throw new ApiError(422, 'Invalid image', err.message)
+        throw err
+      }
+      return serveObject(c, variants.storage, {
+        key: stored.key,
+        size: stored.size,
+        contentType: VARIANT_CONTENT_TYPES[format],
+        etag,
+        cacheControl: CACHE_CONTROL,
+        headers: vary,
+        // Remembered as stored but gone (deleted with an earlier row of the same content): redo.
+        onMissing: retry
+          ? () => {
+              variants.forget(stored.key)
+              return serve(false)
+            }
+          : undefined,
+      })
     }
-    return serveObject(c, variants.storage, {
-      key: stored.key,
-      size: stored.size,
-      contentType: VARIANT_CONTENT_TYPES[format],
-      etag,
-      cacheControl: CACHE_CONTROL,
-      headers: vary,
-    })
+    return serve(true)
   })
 
   return app

@@ -32,6 +32,9 @@ export type VariantOptions = {
 /** Test-only seam: counts real renders (cache misses that did the work). */
 export type VariantHooks = { onRender?: (key: string) => void }
 
+/** Stored variants remembered per process (about 200 bytes each). */
+const KNOWN_VARIANTS = 10_000
+
 /** The image went away (deleted) while its variant was being made. */
 export class VariantSourceGone extends Error {}
 
@@ -42,6 +45,9 @@ export class VariantSourceGone extends Error {}
  */
 export class VariantService {
   readonly #inflight = new Map<string, Promise<StoredVariant>>()
+  // Variants known to be stored: serving a cached one then costs no storage stat (an S3 HEAD).
+  // A stale entry (deleted since) is caught when the read finds nothing; see `forget`.
+  readonly #known = new Map<string, StoredVariant>()
   readonly #slots: Semaphore
 
   constructor(
@@ -62,14 +68,34 @@ export class VariantService {
     const side = this.options.presets[preset]
     if (side === undefined) throw new Error(`unknown preset ${preset}`)
     const key = variantKey(image.md5Hash, preset, side, format)
+    const known = this.#known.get(key)
+    if (known) return known
     const stored = await this.#stat(key, format)
-    if (stored) return stored
+    if (stored) return this.#remember(stored)
     let pending = this.#inflight.get(key)
     if (!pending) {
-      pending = this.#make(image, side, format, key).finally(() => this.#inflight.delete(key))
+      pending = this.#make(image, side, format, key)
+        .then((made) => this.#remember(made))
+        .finally(() => this.#inflight.delete(key))
       this.#inflight.set(key, pending)
     }
     return pending
+  }
+
+  /** Drops a variant from the known set (its object turned out to be gone). */
+  forget(key: string) {
+    this.#known.delete(key)
+  }
+
+  #remember(variant: StoredVariant) {
+    this.#known.delete(variant.key)
+    this.#known.set(variant.key, variant)
+    // Oldest first out: a Map iterates in insertion order.
+    if (this.#known.size > KNOWN_VARIANTS) {
+      const oldest = this.#known.keys().next().value
+      if (oldest !== undefined) this.#known.delete(oldest)
+    }
+    return variant
   }
 
   etag(md5: string, preset: string, format: VariantFormat) {
