@@ -30,6 +30,8 @@ import { imageRoutes } from './images/routes'
 import { ImageService } from './images/service'
 import { searchesByImage, similarityRoutes } from './images/similar-routes'
 import { uploadRoute } from './images/upload-route'
+import { variantRoute } from './images/variant-route'
+import { VariantService } from './images/variants'
 import type { Logger } from './logger'
 import { instrument, type Metrics } from './metrics/metrics'
 import { countUploads, metricsRoute } from './metrics/route'
@@ -44,6 +46,7 @@ export type AppDeps = {
   links: DownloadLinks
   logger: Logger
   limits: Config['limits']
+  pixels: Config['pixels']
   /** Gemini analysis; absent when it is off. */
   analysis?: Analysis
   /** Wrong-key throttle per client IP. */
@@ -82,10 +85,18 @@ export function createApp(deps: AppDeps) {
       initialAnalysis: analyzer && ((mimetype) => analyzer.initialStatus(mimetype)),
       onObjectLeftBehind: (object, cause) => sweep.add(object, cause),
       nearDuplicates,
+      pixels: { maxPixels: limits.maxPixels, locationPolicy: deps.pixels.locationPolicy },
     },
   )
   // Objects of deleted rows whose removal failed are retried in the background.
   const sweep = new ObjectSweep((object) => images.removeObjectIfUnreferenced(object), deps.logger)
+
+  const variants = new VariantService(repository, storage, {
+    presets: deps.pixels.variantPresets,
+    maxPixels: limits.maxPixels,
+    concurrency: deps.pixels.variantConcurrency,
+    acrossProcesses: deps.database.kind === 'postgres',
+  })
 
   const app = createRouter()
   app.use(clientIp(deps.trustProxyHops ?? 0))
@@ -111,7 +122,7 @@ export function createApp(deps: AppDeps) {
   // The gallery's page scripts call the JSON API with the session (and its CSRF token).
   if (sessions) app.use('/api/*', apiSession(sessions))
   // Every route under /api/ and the document need a key; routes added later are covered by default.
-  // The one exception, a download_url's signature on an image's content, is `signedDownload`.
+  // The one exception, a signed download_url or variants URL, is `signedDownload`.
   app.use(
     '/api/*',
     requireApiKey(keys, { alternative: signedDownload(links), changesNothing: searchesByImage }),
@@ -133,7 +144,8 @@ export function createApp(deps: AppDeps) {
   app.route('/', imageRoutes({ images, present, limits }))
   app.route('/', similarityRoutes({ images, nearDuplicates, present, limits }))
   app.route('/', contentRoute({ images, storage }))
-  app.route('/', limitsRoute({ limits }))
+  app.route('/', variantRoute({ images, variants }))
+  app.route('/', limitsRoute({ limits, pixels: deps.pixels }))
   app.route('/', analysisRoutes({ images, present, analyzer }))
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKey', {

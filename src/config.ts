@@ -90,6 +90,11 @@ const envSchema = z.object({
         .max(10),
     ),
 
+  // Pixel pipeline (variants, EXIF, location privacy).
+  VARIANT_PRESETS: optionalString,
+  VARIANT_CONCURRENCY: int(1, 64).default(2),
+  LOCATION_POLICY: z.enum(['keep', 'strip', 'reject']).default('keep'),
+
   GEMINI_API_KEY: optionalString,
   // Current stable Flash (GA 2026-09-02) that takes image input; see the README's Gemini section.
   GEMINI_MODEL: optionalString.transform((v) => v ?? 'gemini-3.8-flash'),
@@ -166,6 +171,7 @@ export type Config = {
     maxTags: number
     maxTagLength: number
   }
+  pixels: PixelConfig
   shutdownTimeoutMs: number
   httpIdleTimeoutSeconds: number
   /** Where `/metrics` is served: on the API's port with a bearer token, on a port of its own. */
@@ -196,6 +202,49 @@ export type Config = {
 }
 
 export class ConfigError extends Error {}
+
+export type LocationPolicy = 'keep' | 'strip' | 'reject'
+
+export type PixelConfig = {
+  /** Variant name -> longest side in pixels. */
+  variantPresets: Record<string, number>
+  /** Variants generated at once per process; each holds a decoded image in memory. */
+  variantConcurrency: number
+  locationPolicy: LocationPolicy
+}
+
+export const DEFAULT_VARIANT_PRESETS: Record<string, number> = {
+  thumb: 256,
+  small: 512,
+  medium: 1024,
+  large: 2048,
+}
+
+const PRESET_ENTRY = /^([a-z][a-z0-9_-]{0,31}):(\d{1,5})$/
+const MAX_PRESETS = 16
+
+/** `name:side,...`, e.g. `thumb:256,large:2048`; each side 16-8192 pixels. */
+export function parseVariantPresets(raw: string | undefined): Record<string, number> {
+  if (raw === undefined) return { ...DEFAULT_VARIANT_PRESETS }
+  const presets: Record<string, number> = {}
+  const entries = raw.split(',').map((e) => e.trim())
+  for (const entry of entries) {
+    const match = PRESET_ENTRY.exec(entry)
+    const side = Number(match?.[2])
+    if (!match?.[1] || side < 16 || side > 8192) {
+      throw new ConfigError(
+        'VARIANT_PRESETS: each entry must be name:side (name: a-z 0-9 _ -, side 16-8192), e.g. thumb:256,large:2048',
+      )
+    }
+    if (match[1] in presets)
+      throw new ConfigError(`VARIANT_PRESETS: duplicate preset "${match[1]}"`)
+    presets[match[1]] = side
+  }
+  if (entries.length > MAX_PRESETS) {
+    throw new ConfigError(`VARIANT_PRESETS: at most ${MAX_PRESETS} presets`)
+  }
+  return presets
+}
 
 function resolveLegacy(env: Env): Env {
   const out = { ...env }
@@ -330,6 +379,11 @@ export function loadConfig(rawEnv: Env = process.env): Config {
       maxDescriptionLength: e.MAX_DESCRIPTION_LENGTH,
       maxTags: e.MAX_TAGS,
       maxTagLength: e.MAX_TAG_LENGTH,
+    },
+    pixels: {
+      variantPresets: parseVariantPresets(e.VARIANT_PRESETS),
+      variantConcurrency: e.VARIANT_CONCURRENCY,
+      locationPolicy: e.LOCATION_POLICY,
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     httpIdleTimeoutSeconds: e.HTTP_IDLE_TIMEOUT_SECONDS,

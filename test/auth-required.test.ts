@@ -11,6 +11,7 @@ const PUBLIC = new Set(['GET /health', 'HEAD /health'])
 const SAMPLE_PARAMS: Record<string, string> = {
   id: '0190f0c4-0000-7000-8000-000000000000',
   md5: '9e107d9d372bb6826bd81d3542a419d6',
+  preset: 'thumb',
 }
 
 /** Every route of `app` (middleware left out) that answers anything but 401 without a key. */

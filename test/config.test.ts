@@ -157,3 +157,22 @@ describe('loadConfig: near-duplicates', () => {
     expect(() => loadConfig({ NEAR_DUPLICATE_POLICY: 'block' })).toThrow(/NEAR_DUPLICATE_POLICY/)
   })
 })
+
+describe('pixel pipeline configuration', () => {
+  test('defaults: four presets, concurrency 2, locations kept', () => {
+    expect(loadConfig({}).pixels).toEqual({
+      variantPresets: { thumb: 256, small: 512, medium: 1024, large: 2048 },
+      variantConcurrency: 2,
+      locationPolicy: 'keep',
+    })
+  })
+  test('VARIANT_PRESETS redefines the presets; sides 16-8192 at the edges', () => {
+    const c = loadConfig({ VARIANT_PRESETS: 'tiny:16, huge:8192', LOCATION_POLICY: 'strip' })
+    expect(c.pixels.variantPresets).toEqual({ tiny: 16, huge: 8192 })
+    expect(c.pixels.locationPolicy).toBe('strip')
+    for (const bad of ['tiny:15', 'huge:8193', 'thumb', 'Thumb:256', 'a:1,a:20', 'x:20,,y:30']) {
+      expect(() => loadConfig({ VARIANT_PRESETS: bad }), bad).toThrow(/^VARIANT_PRESETS: /)
+    }
+    expect(() => loadConfig({ LOCATION_POLICY: 'blur' })).toThrow(ConfigError)
+  })
+})

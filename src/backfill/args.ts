@@ -2,7 +2,8 @@ export type BackfillArgs = { dryRun: boolean; concurrency: number; json: boolean
 
 export const USAGE = `usage: bun run backfill [--dry-run] [--concurrency=4] [--json]
   Fills what older rows lack by reading each object: width, height and sniffed MIME type (rows
-  adopted from the old service), then the perceptual hash (BMP skipped). Interrupt it (Ctrl-C) at
+  adopted from the old service), then the thumbhash and EXIF columns of rows stored before the
+  pixel pipeline, then the perceptual hash (BMP skipped). Interrupt it (Ctrl-C) at
   any time: filled rows stay filled, a new run goes on.
   --dry-run        read and inspect, write nothing
   --concurrency=N  objects read at once, 1 to 64; default 4

@@ -3,10 +3,12 @@ import { openDatabase } from '../db/client'
 import { migrate } from '../db/migrate'
 import { rootCause } from '../error-chain'
 import { createLogger } from '../logger'
+import { configureSharp } from '../media/pixels'
 import { backfillHashes } from '../similarity/backfill'
 import { openStorage } from '../storage/open'
 import { parseArgs, USAGE, UsageError } from './args'
 import { backfill } from './backfill'
+import { backfillPixels } from './pixels'
 import { progressReporter } from './progress'
 
 // Exit codes: 0 every row filled, 1 some rows could not be filled, 2 usage, configuration or runtime.
@@ -26,6 +28,7 @@ try {
   process.exit(2)
 }
 
+configureSharp()
 const database = await openDatabase(config.database)
 const stop = new AbortController()
 // The first Ctrl-C lets the rows in flight finish; the second one ends the process.
@@ -52,25 +55,46 @@ try {
     onProgress: (p) => progress.update(p),
   })
   progress.end()
-  // Second pass: the perceptual hash of rows stored without one (older rows, adopted rows).
-  const hashes = report.interrupted
+  // Second pass: the upload's decode pass (thumbhash, EXIF) over rows stored before it.
+  const pixels = report.interrupted
     ? undefined
-    : await backfillHashes({
+    : await backfillPixels({
         db: database.db,
         storage,
-        limitInputPixels: config.limits.maxPixels,
+        maxPixels: config.limits.maxPixels,
+        locationPolicy: config.pixels.locationPolicy,
         concurrency: args.concurrency,
         dryRun: args.dryRun,
-        onProgress: (done, total) => progress.update({ done, total, filled: done, failed: 0 }),
+        signal: stop.signal,
+        onProgress: (p) => progress.update({ ...p, filled: p.done - p.failed }),
       })
   progress.end()
-  if (args.json) console.log(JSON.stringify({ ...report, hashes }))
+  // Third pass: the perceptual hash of rows stored without one (older rows, adopted rows).
+  const hashes =
+    report.interrupted || stop.signal.aborted
+      ? undefined
+      : await backfillHashes({
+          db: database.db,
+          storage,
+          limitInputPixels: config.limits.maxPixels,
+          concurrency: args.concurrency,
+          dryRun: args.dryRun,
+          onProgress: (done, total) => progress.update({ done, total, filled: done, failed: 0 }),
+        })
+  progress.end()
+  if (args.json) console.log(JSON.stringify({ ...report, pixels, hashes }))
   else {
     const verb = args.dryRun ? 'would fill' : 'filled'
     console.log(
       `${verb} ${report.filled} of ${report.total} rows, ${report.failed} failed${report.interrupted ? ', interrupted' : ''}`,
     )
     for (const f of report.failures) console.log(`  ${f.id} ${f.key}: ${f.error}`)
+    if (pixels) {
+      console.log(
+        `thumbhash and EXIF: ${pixels.updated} of ${pixels.pending} rows ${args.dryRun ? 'decodable' : 'updated'}, ${pixels.failed} failed`,
+      )
+      for (const f of pixels.failures) console.log(`  ${f.id} ${f.key}: ${f.error}`)
+    }
     if (hashes) {
       console.log(
         `perceptual hashes: ${hashes.hashed} of ${hashes.total}, ${hashes.failed.length} not`,
@@ -78,7 +102,8 @@ try {
       for (const f of hashes.failed) console.log(`  ${f.id}: ${f.reason}`)
     }
   }
-  process.exitCode = report.failed > 0 || (hashes?.failed.length ?? 0) > 0 ? 1 : 0
+  const failed = report.failed + (pixels?.failed ?? 0) + (hashes?.failed.length ?? 0)
+  process.exitCode = failed > 0 ? 1 : 0
 } catch (err) {
   console.error(`backfill failed: ${rootCause(err)}`)
   process.exitCode = 2

@@ -4,10 +4,12 @@ import {
   boolean,
   char,
   check,
+  doublePrecision,
   index,
   integer,
   jsonb,
   pgTable,
+  smallint,
   text,
   timestamp,
   uuid,
@@ -80,6 +82,19 @@ export const images = pgTable(
     hashBand1: integer('hash_band1').generatedAlwaysAs(hashBand(32)),
     hashBand2: integer('hash_band2').generatedAlwaysAs(hashBand(16)),
     hashBand3: integer('hash_band3').generatedAlwaysAs(hashBand(0)),
+    // Pixel pipeline (decode pass at upload; null for rows from before it, until the backfill).
+    // MD5 of the bytes the client sent, when the stored bytes differ (LOCATION_POLICY=strip).
+    clientMd5: char('client_md5', { length: 32 }),
+    thumbhash: text('thumbhash'),
+    takenAt: utc('taken_at'),
+    cameraMake: text('camera_make'),
+    cameraModel: text('camera_model'),
+    lens: text('lens'),
+    orientation: smallint('orientation'),
+    gpsLatitude: doublePrecision('gps_latitude'),
+    gpsLongitude: doublePrecision('gps_longitude'),
+    gpsAltitude: doublePrecision('gps_altitude'),
+    exif: jsonb('exif').$type<Record<string, unknown>>(),
   },
   (t) => [
     index('images_uploaded_at_id_idx').on(t.uploadedAt, t.id),
@@ -101,6 +116,20 @@ export const images = pgTable(
         .on(t[band], t.perceptualHash, t.id)
         .where(sql`not ${t.perceptualHashLowInformation}`),
     ),
+    index('images_client_md5_idx').on(t.clientMd5).where(sql`${t.clientMd5} is not null`),
+    index('images_taken_at_idx').on(t.takenAt).where(sql`${t.takenAt} is not null`),
+    index('images_camera_make_lower_idx').on(sql`lower(${t.cameraMake})`),
+    index('images_camera_model_lower_idx').on(sql`lower(${t.cameraModel})`),
+    // has_gps pages in upload order; bbox narrows on latitude, then checks longitude in the index.
+    index('images_gps_uploaded_at_id_idx')
+      .on(t.uploadedAt, t.id)
+      .where(sql`${t.gpsLatitude} is not null`),
+    index('images_gps_lat_lon_idx')
+      .on(t.gpsLatitude, t.gpsLongitude)
+      .where(sql`${t.gpsLatitude} is not null`),
+    // The decode pass keeps exif under 8 KB of JSON text; the database holds it to twice that.
+    check('images_exif_size_check', sql`octet_length(${t.exif}::text) <= 16384`),
+    check('images_orientation_check', sql`${t.orientation} between 1 and 8`),
     check(
       'images_analysis_status_check',
       sql`${t.analysisStatus} in (${sql.raw(ANALYSIS_STATUSES.map((v) => `'${v}'`).join(', '))})`,

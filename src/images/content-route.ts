@@ -1,13 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { KeyAlternative } from '../http/auth'
 import { ApiError, notFound } from '../http/errors'
-import { ifNoneMatchHits } from '../http/etag'
 import { errorResponses } from '../http/openapi-responses'
-import { parseRange } from '../http/range'
 import { apiKeySecurity, createRouter, type Handler } from '../http/router'
+import { serveObject } from '../http/serve-object'
 import { contentDisposition } from '../media/filename'
 import { UNKNOWN_TYPE } from '../media/inspect'
-import { ObjectNotFound } from '../storage/errors'
 import type { Storage } from '../storage/storage'
 import type { DownloadLinks } from './download-links'
 import { imageIdParams } from './schemas'
@@ -52,6 +50,7 @@ const getContentRoute = contentRouteFor('get')
 const headContentRoute = contentRouteFor('head')
 
 const CONTENT_PATH = /^\/api\/images\/([^/]+)\/content$/
+const VARIANT_PATH = /^\/api\/images\/([^/]+)\/variants\/([^/]+)$/
 
 const decodedSegment = (segment: string) => {
   try {
@@ -61,18 +60,32 @@ const decodedSegment = (segment: string) => {
   }
 }
 
+/** Whether a signed link verifies for this path: an image's content, or one of its variants. */
+function verifiesFor(links: DownloadLinks, path: string, expires?: string, signature?: string) {
+  const content = CONTENT_PATH.exec(path)
+  if (content) return links.verify(decodedSegment(content[1] ?? ''), expires, signature)
+  const variant = VARIANT_PATH.exec(path)
+  if (variant) {
+    const [, id = '', preset = ''] = variant
+    return links.verifyVariant(decodedSegment(id), decodedSegment(preset), expires, signature)
+  }
+  return undefined
+}
+
 /**
- * The one exception to the API key: GET/HEAD of an image's content carrying the signature of a
- * download_url (DownloadLinks). A signature that does not verify is refused, never ignored.
+ * The one exception to the API key: GET/HEAD of an image's content, or of one of its variants,
+ * carrying the signature of a download_url or a `variants` URL (DownloadLinks). A signature that
+ * does not verify is refused, never ignored.
  */
 export const signedDownload =
   (links: DownloadLinks): KeyAlternative =>
   (c) => {
     const signature = c.req.query('signature')
-    const id = CONTENT_PATH.exec(c.req.path)?.[1]
-    if (signature === undefined || id === undefined) return false
+    if (signature === undefined) return false
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD') return false
-    if (!links.verify(decodedSegment(id), c.req.query('expires'), signature)) {
+    const verified = verifiesFor(links, c.req.path, c.req.query('expires'), signature)
+    if (verified === undefined) return false
+    if (!verified) {
       throw new ApiError(403, 'Invalid signature', 'The download link is invalid or has expired')
     }
     return true
@@ -84,43 +97,15 @@ const download =
   async (c) => {
     const image = await images.findById(c.req.valid('param').id)
     if (!image) throw notFound('No image with this id')
-    const etag = `"${image.md5Hash}"`
-    const headers: Record<string, string> = {
-      'Content-Type': image.mimetype ?? UNKNOWN_TYPE,
-      ETag: etag,
-      'Cache-Control': 'private, max-age=31536000, immutable',
-      'X-Content-Type-Options': 'nosniff',
-      'Content-Disposition': contentDisposition(image.originalFilename),
-      'Accept-Ranges': 'bytes',
-    }
-    if (ifNoneMatchHits(c.req.header('if-none-match'), etag)) {
-      return c.body(null, 304, headers)
-    }
-    const size = image.filesize
-    const range = parseRange(c.req.header('range'), size)
-    if (range === 'unsatisfiable') {
-      throw new ApiError(
-        416,
-        'Range not satisfiable',
-        `The image is ${size} bytes long`,
-        undefined,
-        {
-          'Content-Range': `bytes */${size}`,
-        },
-      )
-    }
-    const status = range ? 206 : 200
-    headers['Content-Length'] = String(range ? range.end - range.start + 1 : size)
-    if (range) headers['Content-Range'] = `bytes ${range.start}-${range.end}/${size}`
-    if (c.req.method === 'HEAD') return c.body(null, status, headers)
-
-    try {
-      return c.body(await storage.read(image.s3Key, range), status, headers)
-    } catch (err) {
-      if (!(err instanceof ObjectNotFound)) throw err
-      c.var.logger.error('object missing for row', { request_id: c.var.requestId, id: image.id })
-      throw notFound('The image content is missing from storage')
-    }
+    return serveObject(c, storage, {
+      key: image.s3Key,
+      size: image.filesize,
+      contentType: image.mimetype ?? UNKNOWN_TYPE,
+      etag: `"${image.md5Hash}"`,
+      cacheControl: 'private, max-age=31536000, immutable',
+      headers: { 'Content-Disposition': contentDisposition(image.originalFilename) },
+      owner: { id: image.id },
+    })
   }
 
 /** `GET|HEAD /api/images/:id/content`. */

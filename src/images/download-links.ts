@@ -15,11 +15,33 @@ export class DownloadLinks {
     private readonly secret: string,
     private readonly ttlSeconds: number,
     private readonly publicBaseUrl?: string,
+    private readonly variantPresets: readonly string[] = [],
   ) {}
 
   /** Where clients reach this API: PUBLIC_BASE_URL, else the origin of the request answered. */
   baseUrl(requestUrl: string): string {
     return this.publicBaseUrl ?? new URL(requestUrl).origin
+  }
+
+  /**
+   * One signed URL per variant preset (default format; append `&format=` for another). Always
+   * this API's route: a variant may not be stored yet, so storage cannot presign it.
+   */
+  forVariants(image: Linkable, requestUrl: string): Record<string, string> {
+    const expires = Math.floor(Date.now() / 1000) + this.ttlSeconds
+    const base = this.baseUrl(requestUrl)
+    const urls: Record<string, string> = {}
+    for (const preset of this.variantPresets) {
+      const signature = this.#sign(`${image.id}/${preset}`, expires)
+      urls[preset] =
+        `${base}/api/images/${image.id}/variants/${preset}?expires=${expires}&signature=${signature}`
+    }
+    return urls
+  }
+
+  /** True when `signature` was made by `forVariants` for this image and preset. */
+  verifyVariant(id: string, preset: string, expires?: string, signature?: string) {
+    return this.verify(`${id}/${preset}`, expires, signature)
   }
 
   /** `requestUrl`: the URL of the request being answered; its origin is the base of local links. */

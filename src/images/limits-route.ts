@@ -7,7 +7,7 @@ import { SUPPORTED_FORMATS } from '../media/inspect'
 import { jsonBodyBytes } from './json-limits'
 import { limitsSchema } from './schemas'
 
-export type LimitsRouteDeps = { limits: Config['limits'] }
+export type LimitsRouteDeps = { limits: Config['limits']; pixels: Config['pixels'] }
 
 const limitsRouteDefinition = createRoute({
   method: 'get',
@@ -22,7 +22,7 @@ const limitsRouteDefinition = createRoute({
   },
 })
 
-const showLimits = ({ limits }: LimitsRouteDeps): Handler<typeof limitsRouteDefinition> => {
+const showLimits = ({ limits, pixels }: LimitsRouteDeps): Handler<typeof limitsRouteDefinition> => {
   const body = {
     max_upload_bytes: limits.maxUploadBytes,
     max_metadata_bytes: limits.maxMetadataBytes,
@@ -42,6 +42,9 @@ const showLimits = ({ limits }: LimitsRouteDeps): Handler<typeof limitsRouteDefi
       mimetype: f.mimetype,
       extension: f.extension,
     })),
+    // Pixel pipeline: what happens to GPS data, and the variant sizes on offer.
+    location_policy: pixels.locationPolicy,
+    variant_presets: pixels.variantPresets,
   }
   return (c) => c.json(body, 200)
 }

@@ -2,7 +2,7 @@ import type { ImageRow } from '../db/schema'
 import type { DownloadLinks } from './download-links'
 
 /** The JSON shape of an image, field names as the old service had them. */
-export function presentImage(row: ImageRow, downloadUrl: string) {
+export function presentImage(row: ImageRow, downloadUrl: string, variants: Record<string, string>) {
   return {
     id: row.id,
     s3_key: row.s3Key,
@@ -27,10 +27,21 @@ export function presentImage(row: ImageRow, downloadUrl: string) {
     updated_at: row.updatedAt.toISOString(),
     uploaded_by: row.uploadedBy,
     download_url: downloadUrl,
+    variants,
+    thumbhash: row.thumbhash,
+    taken_at: row.takenAt?.toISOString() ?? null,
+    camera_make: row.cameraMake,
+    camera_model: row.cameraModel,
+    lens: row.lens,
+    orientation: row.orientation,
+    gps_latitude: row.gpsLatitude,
+    gps_longitude: row.gpsLongitude,
+    gps_altitude: row.gpsAltitude,
+    exif: row.exif,
   }
 }
 
-/** An image as the API shows it, with a fresh download_url for the request being answered. */
+/** An image as the API shows it, with a fresh download_url and signed variant URLs for the request answered. */
 export type ImagePresenter = (
   image: ImageRow,
   requestUrl: string,
@@ -39,4 +50,4 @@ export type ImagePresenter = (
 export const imagePresenter =
   (links: DownloadLinks): ImagePresenter =>
   (image, requestUrl) =>
-    presentImage(image, links.forImage(image, requestUrl))
+    presentImage(image, links.forImage(image, requestUrl), links.forVariants(image, requestUrl))

@@ -2,6 +2,7 @@ import { and, asc, desc, eq, gte, lt, type SQL, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { type ImageRow, imageColumns, images, type NewImageRow } from '../db/schema'
 import { searchColumns } from '../db/search-text'
+import type { BoundingBox } from './schemas'
 
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
 type Executor = Db | Tx
@@ -24,6 +25,12 @@ export type ImageFilter = {
   uploadedFrom?: Date
   uploadedBefore?: Date
   metadata?: Record<string, unknown>
+  takenFrom?: Date
+  takenBefore?: Date
+  /** Lower-cased; equals the make or the model. */
+  camera?: string
+  hasGps?: boolean
+  bbox?: BoundingBox
 }
 
 export type Page = { sort: 'newest' | 'oldest'; limit: number; after?: { at: Date; id: string } }
@@ -51,6 +58,35 @@ function filterConditions(filter: ImageFilter): SQL[] {
   if (filter.uploadedBefore) where.push(lt(images.uploadedAt, filter.uploadedBefore))
   if (filter.metadata) {
     where.push(sql`${images.metadata} @> ${JSON.stringify(filter.metadata)}::jsonb`)
+  }
+  where.push(...exifConditions(filter))
+  return where
+}
+
+/** Each matches an index of 0003_pixel_pipeline (the GPS ones are partial, hence the guard). */
+function exifConditions(filter: ImageFilter): SQL[] {
+  const where: SQL[] = []
+  if (filter.takenFrom) where.push(gte(images.takenAt, filter.takenFrom))
+  if (filter.takenBefore) where.push(lt(images.takenAt, filter.takenBefore))
+  if (filter.camera !== undefined) {
+    where.push(
+      sql`(lower(${images.cameraMake}) = ${filter.camera} or lower(${images.cameraModel}) = ${filter.camera})`,
+    )
+  }
+  if (filter.hasGps !== undefined) {
+    where.push(
+      filter.hasGps ? sql`${images.gpsLatitude} is not null` : sql`${images.gpsLatitude} is null`,
+    )
+  }
+  if (filter.bbox) {
+    const { minLon, minLat, maxLon, maxLat } = filter.bbox
+    where.push(sql`${images.gpsLatitude} is not null`)
+    where.push(sql`${images.gpsLatitude} between ${minLat} and ${maxLat}`)
+    where.push(
+      minLon <= maxLon
+        ? sql`${images.gpsLongitude} between ${minLon} and ${maxLon}`
+        : sql`(${images.gpsLongitude} >= ${minLon} or ${images.gpsLongitude} <= ${maxLon})`,
+    )
   }
   return where
 }
@@ -80,6 +116,16 @@ export class ImageRepository {
   async findByMd5(md5: string, ex?: Executor): Promise<ImageRow | undefined> {
     if (!ex) return (await this.#byMd5.execute({ md5 }))[0]
     const [row] = await ex.select(imageColumns).from(images).where(eq(images.md5Hash, md5)).limit(1)
+    return row
+  }
+
+  /** The row stored from bytes with this MD5 before their location was stripped. */
+  async findByClientMd5(md5: string): Promise<ImageRow | undefined> {
+    const [row] = await this.db
+      .select(imageColumns)
+      .from(images)
+      .where(eq(images.clientMd5, md5))
+      .limit(1)
     return row
   }
 
@@ -159,6 +205,19 @@ export class ImageRepository {
           ? sql`select pg_advisory_xact_lock_shared(${key}::bigint)`
           : sql`select pg_advisory_xact_lock(${key}::bigint)`,
       )
+      return fn(tx)
+    })
+  }
+
+  /**
+   * Runs `fn` in a transaction holding the lock of one variant (exclusive: one replica renders
+   * it) and the content lock of its image shared (a delete waits until the variant is stored).
+   */
+  withVariantLock<T>(md5: string, variantKey: string, fn: (tx: Tx) => Promise<T>) {
+    return this.db.transaction(async (tx) => {
+      const key = BigInt.asIntN(64, BigInt(Bun.hash.wyhash(`variant:${variantKey}`))).toString()
+      await tx.execute(sql`select pg_advisory_xact_lock(${key}::bigint)`)
+      await tx.execute(sql`select pg_advisory_xact_lock_shared(${lockKey(md5)}::bigint)`)
       return fn(tx)
     })
   }

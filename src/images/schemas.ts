@@ -86,6 +86,26 @@ export const imageSchema = z
     updated_at: z.string(),
     uploaded_by: z.string().nullable(),
     download_url: z.string(),
+    variants: z.record(z.string(), z.string()).openapi({
+      description:
+        'Preset name -> signed URL of that variant (WebP; add &format=avif|jpeg|png|auto), valid as long as download_url',
+    }),
+    thumbhash: z
+      .string()
+      .nullable()
+      .openapi({ description: 'Base64 ThumbHash placeholder; null until decoded (backfill)' }),
+    taken_at: z.string().nullable().openapi({ description: 'EXIF DateTimeOriginal, ISO-8601' }),
+    camera_make: z.string().nullable(),
+    camera_model: z.string().nullable(),
+    lens: z.string().nullable(),
+    orientation: z.number().int().min(1).max(8).nullable().openapi({ description: 'EXIF 1-8' }),
+    gps_latitude: z.number().nullable(),
+    gps_longitude: z.number().nullable(),
+    gps_altitude: z.number().nullable().openapi({ description: 'Metres above sea level' }),
+    exif: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .openapi({ description: 'Other EXIF/XMP tags (no GPS), at most 8 KB' }),
   })
   .openapi('Image')
 
@@ -94,6 +114,8 @@ export const DEFAULT_PAGE_SIZE = 50
 export const MAX_QUERY_LENGTH = 200
 /** Tags one list query may require (a filter, not stored). */
 export const MAX_TAG_FILTERS = 100
+/** Longest `camera` filter: EXIF make and model strings are short. */
+export const MAX_CAMERA_FILTER_LENGTH = 100
 
 /** Dates the API accepts: years 0001 to 9999 (UTC), well inside PostgreSQL's timestamptz range. */
 export const MIN_DATE = new Date('0001-01-01T00:00:00.000Z').getTime()
@@ -121,6 +143,31 @@ const jsonObject = z.string().transform((raw, ctx) => {
   } catch {}
   ctx.addIssue({ code: 'custom', message: 'must be a JSON object, e.g. {"category":"travel"}' })
   return z.NEVER
+})
+
+export type BoundingBox = { minLon: number; minLat: number; maxLon: number; maxLat: number }
+
+const bboxSchema = z.string().transform((raw, ctx): BoundingBox => {
+  const parts = raw.split(',').map((p) => (p.trim() === '' ? Number.NaN : Number(p)))
+  const [minLon = Number.NaN, minLat = Number.NaN, maxLon = Number.NaN, maxLat = Number.NaN] = parts
+  const lonOk = (v: number) => v >= -180 && v <= 180
+  const latOk = (v: number) => v >= -90 && v <= 90
+  if (
+    parts.length !== 4 ||
+    !lonOk(minLon) ||
+    !lonOk(maxLon) ||
+    !latOk(minLat) ||
+    !latOk(maxLat) ||
+    minLat > maxLat
+  ) {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'must be minLon,minLat,maxLon,maxLat (longitudes -180..180, latitudes -90..90, minLat <= maxLat)',
+    })
+    return z.NEVER
+  }
+  return { minLon, minLat, maxLon, maxLat }
 })
 
 // No regex flags: the OpenAPI document carries a regex's source as its `pattern`, and a flag would
@@ -184,6 +231,24 @@ export const listQuerySchema = z.object({
     .optional()
     .openapi({ description: 'JSON object the metadata must contain, e.g. {"category":"travel"}' }),
   sort: z.enum(['newest', 'oldest']).default('newest'),
+  // Pixel pipeline filters (EXIF columns).
+  taken_after: isoDate.optional().openapi({ description: 'EXIF capture time, inclusive' }),
+  taken_before: isoDate.optional().openapi({ description: 'EXIF capture time, exclusive' }),
+  camera: text()
+    .trim()
+    .min(1)
+    .max(MAX_CAMERA_FILTER_LENGTH)
+    .optional()
+    .openapi({ description: 'Camera make or model, whole value, case-insensitive' }),
+  has_gps: z
+    .enum(['true', 'false'])
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v === 'true'))
+    .openapi({ description: 'Only images with (true) or without (false) a GPS position' }),
+  bbox: bboxSchema.optional().openapi({
+    description: 'minLon,minLat,maxLon,maxLat in degrees; minLon > maxLon crosses the antimeridian',
+    example: '2.2,48.8,2.4,48.9',
+  }),
 })
 
 export type ListQuery = z.infer<typeof listQuerySchema>
@@ -246,6 +311,12 @@ export const limitsSchema = z
     max_json_body_bytes: z.number().int(),
     max_metadata_depth: z.number().int(),
     accepted_formats: z.array(z.object({ mimetype: z.string(), extension: z.string() })),
+    location_policy: z.enum(['keep', 'strip', 'reject']).openapi({
+      description: 'LOCATION_POLICY: GPS kept, stripped from the stored original, or refused',
+    }),
+    variant_presets: z
+      .record(z.string(), z.number().int())
+      .openapi({ description: 'Variant preset -> longest side in pixels' }),
   })
   .openapi('Limits')
 

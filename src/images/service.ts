@@ -1,6 +1,10 @@
+import type { LocationPolicy } from '../config'
 import type { ImageRow, NewImageRow } from '../db/schema'
+import { type DecodedImage, decodeImage, UndecodableImage } from '../media/decode'
+import { readExif } from '../media/exif'
 import type { ImageLimits } from '../media/frame-budget'
 import { type ImageInfo, inspectImage } from '../media/inspect'
+import { stripLocation } from '../media/strip-location'
 import type { PerceptualHash } from '../similarity/dhash'
 import type { NearDuplicatePolicy } from '../similarity/policy'
 import { MAX_NEAR_DUPLICATES_LISTED } from '../similarity/policy'
@@ -15,6 +19,7 @@ import type { LeftObject } from './object-sweep'
 import type { ImageRepository } from './repository'
 import type { ImagePatch, ListQuery } from './schemas'
 import { searchFor } from './search'
+import { deleteVariants } from './variants'
 
 /** What the service bounds: every frame's dimensions, and the stored size of the non-file fields. */
 export type UploadLimits = ImageLimits & { maxMetadataBytes: number }
@@ -63,6 +68,29 @@ export type InitialAnalysis = (
   mimetype: string,
 ) => Pick<NewImageRow, 'analysisStatus' | 'analysisNextAttemptAt'>
 
+/** The upload's decode pass (thumbhash, EXIF); absent, uploads store bytes without decoding. */
+export type UploadPixels = { maxPixels: number; locationPolicy: LocationPolicy }
+
+const LOCATION_REJECTED =
+  'The image carries GPS location data; this server does not accept located images (LOCATION_POLICY=reject). Remove the location (e.g. exiftool -gps:all= file.jpg) and upload again.'
+
+/** The row columns the decode pass fills. */
+export function decodedColumns(decoded: DecodedImage) {
+  const { exif } = decoded
+  return {
+    thumbhash: decoded.thumbhash,
+    takenAt: exif.takenAt,
+    cameraMake: exif.cameraMake,
+    cameraModel: exif.cameraModel,
+    lens: exif.lens,
+    orientation: exif.orientation,
+    gpsLatitude: exif.gpsLatitude,
+    gpsLongitude: exif.gpsLongitude,
+    gpsAltitude: exif.gpsAltitude,
+    exif: exif.exif,
+  } satisfies Partial<NewImageRow>
+}
+
 /** Test-only seams: points where a test may pause an operation to force an interleaving. */
 export type UploadHooks = {
   /** Called inside the content lock, after the object is stored and before the row is inserted. */
@@ -76,6 +104,8 @@ export type ImageServiceOptions = {
   hooks?: UploadHooks
   /** Perceptual hashing and the near-duplicate verdict; absent: neither. */
   nearDuplicates?: NearDuplicateService
+  /** The upload's decode pass (thumbhash, EXIF, location policy); absent: bytes stored undecoded. */
+  pixels?: UploadPixels
 }
 
 /** Upload, lookup and removal of images; keeps rows and objects consistent under concurrency. */
@@ -87,11 +117,54 @@ export class ImageService {
     private readonly options: ImageServiceOptions = {},
   ) {}
 
+  private get pixels() {
+    return this.options.pixels
+  }
+
+  /** Decodes the pixels once (see `decodeImage`); pixels that do not decode are refused. */
+  async decode(bytes: Uint8Array, info: ImageInfo): Promise<DecodedImage | undefined> {
+    if (!this.pixels) return undefined
+    try {
+      return await decodeImage(bytes, info, { maxPixels: this.pixels.maxPixels })
+    } catch (err) {
+      if (err instanceof UndecodableImage) throw new ImageRejected('corrupt', err.message)
+      throw err
+    }
+  }
+
   /** Judges the bytes by content: format, structure, and every frame against the limits. */
   inspect(bytes: Uint8Array): ImageInfo {
     const result = inspectImage(bytes, this.limits)
     if (!result.ok) throw new ImageRejected(result.reason, result.message)
     return result.info
+  }
+
+  /** The row holding these bytes, or (LOCATION_POLICY=strip) the row stored from them. */
+  async findExisting(clientMd5: string) {
+    const stored = await this.repo.findByMd5(clientMd5)
+    if (stored || this.pixels?.locationPolicy !== 'strip') return stored
+    return this.repo.findByClientMd5(clientMd5)
+  }
+
+  /**
+   * keep: the bytes as sent. reject: 422 if they carry a location. strip: the bytes without
+   * their location metadata (pixels untouched), and no GPS columns.
+   */
+  async applyLocationPolicy(bytes: Uint8Array, info: ImageInfo, decoded: DecodedImage) {
+    const policy = this.pixels?.locationPolicy ?? 'keep'
+    if (policy === 'keep') return bytes
+    const stripped = stripLocation(bytes, info.format)
+    const located = stripped !== bytes || decoded.exif.gpsLatitude !== null
+    if (policy === 'reject') {
+      if (located) throw new ImageRejected('location', LOCATION_REJECTED)
+      return bytes
+    }
+    // A location in a form the stripper does not know is refused rather than stored.
+    if ((await readExif(stripped, info.format)).gpsLatitude !== null) {
+      throw new ImageRejected('location', 'The GPS location in this image could not be removed')
+    }
+    decoded.exif = { ...decoded.exif, gpsLatitude: null, gpsLongitude: null, gpsAltitude: null }
+    return stripped
   }
 
   findById(id: string) {
@@ -118,6 +191,11 @@ export class ImageService {
         uploadedFrom: query.uploaded_after,
         uploadedBefore: query.uploaded_before,
         metadata: query.metadata,
+        takenFrom: query.taken_after,
+        takenBefore: query.taken_before,
+        camera: query.camera?.toLowerCase(),
+        hasGps: query.has_gps,
+        bbox: query.bbox,
       },
       { sort: query.sort, limit: query.limit + 1, after },
     )
@@ -174,25 +252,37 @@ export class ImageService {
    */
   async upload(input: UploadInput): Promise<UploadOutcome> {
     const image = this.inspect(input.bytes)
-    const md5 = new Bun.CryptoHasher('md5').update(input.bytes).digest('hex')
-    const existing = await this.repo.findByMd5(md5)
+    const clientMd5 = new Bun.CryptoHasher('md5').update(input.bytes).digest('hex')
+    const existing = await this.findExisting(clientMd5)
     if (existing) return { created: false, image: existing }
+    const decoded = await this.decode(input.bytes, image)
+    const bytes = decoded
+      ? await this.applyLocationPolicy(input.bytes, image, decoded)
+      : input.bytes
+    const md5 =
+      bytes === input.bytes ? clientMd5 : new Bun.CryptoHasher('md5').update(bytes).digest('hex')
+    if (md5 !== clientMd5) {
+      // Another original that differs only in its location may have stored these bytes.
+      const same = await this.repo.findByMd5(md5)
+      if (same) return { created: false, image: same }
+    }
 
-    const perceptual = await this.perceptualHash(input.bytes, image.mimetype)
+    const perceptual = await this.perceptualHash(bytes, image.mimetype)
     const near = await this.nearDuplicatesOf(perceptual, input.nearDuplicatePolicy ?? 'warn')
 
     const s3Key = objectKeyFor(md5, image.extension)
     const created = await this.repo.withContentLock(md5, 'shared', async (tx) => {
-      await this.storage.put(s3Key, input.bytes, image.mimetype)
+      await this.storage.put(s3Key, bytes, image.mimetype)
       await this.options.hooks?.afterObjectPut?.(md5)
       return this.repo.insertIfAbsent(
         {
           id: Bun.randomUUIDv7(),
           md5Hash: md5,
+          clientMd5: md5 === clientMd5 ? null : clientMd5,
           s3Key,
           originalFilename: input.filename,
           mimetype: image.mimetype,
-          filesize: input.bytes.byteLength,
+          filesize: bytes.byteLength,
           width: image.width,
           height: image.height,
           title: input.title,
@@ -203,6 +293,7 @@ export class ImageService {
           perceptualHash: perceptual?.hash,
           perceptualHashLowInformation: perceptual?.lowInformation ?? false,
           ...this.options.initialAnalysis?.(image.mimetype),
+          ...(decoded && decodedColumns(decoded)),
         },
         tx,
       )
@@ -215,8 +306,8 @@ export class ImageService {
   }
 
   /**
-   * The upload's perceptual hash, in a step of its own: when the pixel pipeline's single decode
-   * pass exists, it hands its 72×64 greyscale rendition to `perceptualHashFromRendition` here.
+   * The upload's perceptual hash, from a decode of its own: the decode pass's 32 px raster is too
+   * small for the hash's 72×64 rendition (see `perceptualHashFromRendition`).
    */
   private perceptualHash(bytes: Uint8Array, mimetype: string): Promise<PerceptualHash | null> {
     return this.options.nearDuplicates?.hash(bytes, mimetype) ?? Promise.resolve(null)
@@ -253,11 +344,12 @@ export class ImageService {
     return deleted
   }
 
-  /** Removes the object unless a row (a re-upload of the same bytes) uses it again. */
+  /** Removes the object and its variants unless a row (a re-upload of the same bytes) uses it again. */
   removeObjectIfUnreferenced(object: LeftObject): Promise<'removed' | 'in use'> {
     return this.repo.withContentLock(object.md5Hash, 'exclusive', async (tx) => {
       if (await this.repo.findByMd5(object.md5Hash, tx)) return 'in use'
       await this.storage.delete(object.s3Key)
+      await deleteVariants(this.storage, object.md5Hash)
       return 'removed'
     })
   }

@@ -1,7 +1,12 @@
 import { eq } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { images } from '../db/schema'
-import { md5OfObjectKey, OBJECT_PREFIX } from '../images/object-key'
+import {
+  md5OfObjectKey,
+  OBJECT_PREFIX,
+  parseVariantKey,
+  VARIANT_OBJECT_PREFIX,
+} from '../images/object-key'
 import { ImageRepository } from '../images/repository'
 import { ObjectNotFound } from '../storage/errors'
 import type { ObjectInfo, Storage } from '../storage/storage'
@@ -53,6 +58,8 @@ export type ReconcileReport = {
   apply: boolean
   verify: boolean
   objects: number
+  /** Objects under `variants/` (walked with the default prefix); orphans among them are listed with the others. */
+  variant_objects: number
   rows: number
   orphans: { count: number; removed: number; recent: number; remaining: number; items: Orphan[] }
   missing: { count: number; items: Missing[] }
@@ -93,6 +100,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
     apply,
     verify,
     objects: 0,
+    variant_objects: 0,
     rows: 0,
     orphans: { count: 0, removed: 0, recent: 0, remaining: 0, items: [] },
     missing: { count: 0, items: [] },
@@ -101,6 +109,18 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
   const listed = <T>(list: { count: number; items: T[] }, item: T) => {
     list.count++
     if (list.items.length < maxListed) list.items.push(item)
+  }
+
+  // A variant is an orphan when no row holds its content; its image was deleted meanwhile.
+  const removeVariantOrphan = async (o: ObjectInfo): Promise<OrphanAction> => {
+    const md5 = parseVariantKey(o.key)?.md5
+    if (!md5) return 'foreign'
+    if (!apply) return 'stale'
+    return repo.withContentLock(md5, 'exclusive', async (tx) => {
+      if (await repo.findByMd5(md5, tx)) return 'referenced'
+      await storage.delete(o.key)
+      return 'deleted'
+    })
   }
 
   const removeOrphan = async (o: ObjectInfo): Promise<OrphanAction> => {
@@ -120,13 +140,13 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
     })
   }
 
-  const onOrphan = async (o: ObjectInfo) => {
+  const onOrphan = async (o: ObjectInfo, remove = removeOrphan) => {
     const age = Math.max(0, Math.floor((now().getTime() - o.lastModified.getTime()) / 1000))
     let action: OrphanAction = 'recent'
     let error: string | undefined
     if (age >= grace) {
       try {
-        action = await removeOrphan(o)
+        action = await remove(o)
       } catch (err) {
         action = 'failed'
         error = err instanceof Error ? err.message : String(err)
@@ -217,7 +237,24 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
       row = await nextRow()
     }
   }
+  if (prefix === OBJECT_PREFIX) await reconcileVariants()
   options.onProgress?.({ objects: report.objects, rows: report.rows })
+
+  /** Variants sort by content hash, so one lookup per image decides for all its variants. */
+  async function reconcileVariants() {
+    let lastMd5: string | undefined
+    let lastHasRow = false
+    for await (const o of storage.list(VARIANT_OBJECT_PREFIX)) {
+      report.variant_objects++
+      const md5 = parseVariantKey(o.key)?.md5
+      if (md5 && md5 !== lastMd5) {
+        lastMd5 = md5
+        lastHasRow = (await repo.findByMd5(md5)) !== undefined
+      }
+      if (md5 && lastHasRow) continue
+      await onOrphan(o, removeVariantOrphan)
+    }
+  }
 
   report.ok =
     report.missing.count === 0 && report.mismatches.count === 0 && report.orphans.remaining === 0

@@ -3,7 +3,7 @@ import type { ReconcileReport } from './reconcile'
 /** The report for a person: counts first, then each problem on its own line. */
 export function formatSummary(r: ReconcileReport): string {
   const lines = [
-    `${r.apply ? 'apply' : 'dry run'}: ${r.objects} objects under ${r.storage}:${r.prefix}, ${r.rows} rows`,
+    `${r.apply ? 'apply' : 'dry run'}: ${r.objects} objects under ${r.storage}:${r.prefix}, ${r.variant_objects} variants, ${r.rows} rows`,
     `orphans: ${r.orphans.count} (removed ${r.orphans.removed}, within ${r.grace_seconds}s grace ${r.orphans.recent}, remaining ${r.orphans.remaining})`,
     `rows with missing object: ${r.missing.count}`,
     `mismatches: ${r.mismatches.count}${r.verify ? '' : ' (sizes only; --verify re-hashes)'}`,

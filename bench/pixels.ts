@@ -1,0 +1,195 @@
+/**
+ * Pixel-pipeline scenarios (`bun run bench:pixels [--quick]`), medians of alternating rounds so a
+ * busy machine skews both sides alike:
+ *  - upload rate with the decode pass vs without (service level, same database and store);
+ *  - variant generation (VariantService: read, render, store) vs a bare sharp loop, same resizes;
+ *  - a cached thumb vs an original of about the same byte size, over HTTP;
+ *  - peak RSS while 32 first-time `large` variants of max-size (5 MB) JPEGs render at once.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import sharp from 'sharp'
+import { createApp } from '../src/app'
+import { loadConfig } from '../src/config'
+import type { ImageRow } from '../src/db/schema'
+import { buildDependencies } from '../src/dependencies'
+import { ImageRepository } from '../src/images/repository'
+import { ImageService } from '../src/images/service'
+import { VariantService } from '../src/images/variants'
+import { createLogger } from '../src/logger'
+import { startServer } from '../src/server'
+import { makeJpeg } from '../test/support/images'
+import { makeBaseImages, variant } from './images'
+import { round } from './stats'
+
+const { values } = parseArgs({ args: Bun.argv.slice(2), options: { quick: { type: 'boolean' } } })
+const quick = values.quick ?? false
+const ROUNDS = quick ? 1 : 3
+const log = (msg: string) => process.stderr.write(`[bench:pixels] ${msg}\n`)
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0
+
+const dataDir = await mkdtemp(join(tmpdir(), 'bench-pixels-'))
+const apiKey = `bench-${crypto.randomUUID()}`
+const config = loadConfig({
+  DATA_DIR: dataDir,
+  API_KEY: apiKey,
+  LOG_LEVEL: 'silent',
+  ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
+})
+const deps = await buildDependencies(config, createLogger('silent'))
+// 32 renders queue behind VARIANT_CONCURRENCY; the last ones wait longer than the default 30 s idle.
+const server = startServer(createApp(deps), {
+  hostname: '127.0.0.1',
+  port: 0,
+  idleTimeoutSeconds: 255,
+})
+const base = `http://127.0.0.1:${server.port}`
+const repo = new ImageRepository(deps.database.db)
+const images = makeBaseImages()
+const pixels = { maxPixels: config.limits.maxPixels, locationPolicy: 'keep' as const }
+const services = {
+  off: new ImageService(repo, deps.storage, config.limits),
+  on: new ImageService(repo, deps.storage, config.limits, { pixels }),
+}
+const upload = (service: ImageService, bytes: Uint8Array) =>
+  service.upload({ bytes, filename: 'b.jpg', title: 't', description: '', tags: [], metadata: {} })
+
+/** Runs `task(i)` for i < n with `concurrency` in flight; returns operations per second. */
+async function rate(n: number, concurrency: number, task: (i: number) => Promise<unknown>) {
+  let next = 0
+  const started = performance.now()
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) await task(next++)
+    }),
+  )
+  return (n * 1000) / (performance.now() - started)
+}
+
+const results: Record<string, unknown> = { quick, backend: deps.database.kind, rounds: ROUNDS }
+try {
+  // 1. Upload rate, pipeline on vs off.
+  for (const size of ['small', 'large'] as const) {
+    const n = (size === 'small' ? 300 : 40) / (quick ? 5 : 1)
+    const rates: Record<'on' | 'off', number[]> = { on: [], off: [] }
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const mode of ['off', 'on'] as const) {
+        const label = `${size}-${mode}-${r}`
+        rates[mode].push(
+          await rate(n, 8, (i) => upload(services[mode], variant(images[size], label, i))),
+        )
+      }
+    }
+    const on = median(rates.on)
+    const off = median(rates.off)
+    results[`upload_${size}`] = {
+      bytes: images[size].byteLength,
+      off_per_s: round(off),
+      on_per_s: round(on),
+      ratio: round(on / off),
+    }
+    log(
+      `upload ${size}: off ${off.toFixed(1)}/s, on ${on.toFixed(1)}/s, ratio ${(on / off).toFixed(2)}`,
+    )
+  }
+
+  // 2. Variant generation vs a bare sharp loop doing the same resize and encode.
+  const variants = new VariantService(repo, deps.storage, {
+    presets: config.pixels.variantPresets,
+    maxPixels: config.limits.maxPixels,
+    concurrency: 2,
+    acrossProcesses: deps.database.kind === 'postgres',
+  })
+  const count = quick ? 6 : 16
+  const sources: { row: ImageRow; bytes: Uint8Array }[] = []
+  for (let i = 0; i < count * ROUNDS; i++) {
+    const bytes = variant(images.large, 'variant-source', i)
+    const outcome = await upload(services.on, bytes)
+    sources.push({ row: outcome.image, bytes })
+  }
+  const bare = (bytes: Uint8Array) =>
+    sharp(bytes, { failOn: 'error', pages: 1 })
+      .rotate()
+      .resize(256, 256, { fit: 'inside', withoutEnlargement: true })
+      .toColourspace('srgb')
+      .webp({ quality: 80, effort: 4 })
+      .toBuffer()
+  const gen: Record<'service' | 'bare', number[]> = { service: [], bare: [] }
+  for (let r = 0; r < ROUNDS; r++) {
+    const slice = sources.slice(r * count, (r + 1) * count)
+    gen.bare.push(await rate(count, 2, (i) => bare(slice[i]?.bytes ?? new Uint8Array())))
+    gen.service.push(
+      await rate(count, 2, (i) => variants.ensure(slice[i]?.row as ImageRow, 'thumb', 'webp')),
+    )
+  }
+  results.variant_generation = {
+    source_bytes: images.large.byteLength,
+    bare_per_s: round(median(gen.bare)),
+    service_per_s: round(median(gen.service)),
+    ratio: round(median(gen.service) / median(gen.bare)),
+  }
+  log(`variant generation: ${JSON.stringify(results.variant_generation)}`)
+
+  // 3. A cached thumb vs an original of about the same size, over HTTP, 8 clients.
+  const thumbRow = sources[0]?.row as ImageRow
+  const thumbUrl = `${base}/api/images/${thumbRow.id}/variants/thumb`
+  const thumbBytes = (
+    await (await fetch(thumbUrl, { headers: { 'X-API-Key': apiKey } })).arrayBuffer()
+  ).byteLength
+  let similar = makeJpeg(256, 192, { quality: 70, seed: 3 })
+  for (const side of [24, 32, 48, 64, 96, 128, 160, 200, 256, 320]) {
+    const candidate = makeJpeg(side, Math.round(side * 0.75), { quality: 70, seed: 3 })
+    if (Math.abs(candidate.byteLength - thumbBytes) < Math.abs(similar.byteLength - thumbBytes))
+      similar = candidate
+  }
+  const original = (await upload(services.on, similar)).image
+  const contentUrl = `${base}/api/images/${original.id}/content`
+  const get = async (url: string) => {
+    const res = await fetch(url, { headers: { 'X-API-Key': apiKey } })
+    await res.arrayBuffer()
+    if (res.status !== 200) throw new Error(`${url}: ${res.status}`)
+  }
+  const serve: Record<'thumb' | 'original', number[]> = { thumb: [], original: [] }
+  const requests = quick ? 200 : 1000
+  for (let r = 0; r < ROUNDS; r++) {
+    serve.original.push(await rate(requests, 8, () => get(contentUrl)))
+    serve.thumb.push(await rate(requests, 8, () => get(thumbUrl)))
+  }
+  results.serving = {
+    thumb_bytes: thumbBytes,
+    original_bytes: similar.byteLength,
+    original_per_s: round(median(serve.original)),
+    thumb_per_s: round(median(serve.thumb)),
+    ratio: round(median(serve.thumb) / median(serve.original)),
+  }
+  log(`serving: ${JSON.stringify(results.serving)}`)
+
+  // 4. Peak RSS: 32 first-time `large` variants of max-size JPEGs at once, through HTTP.
+  const maxRows: ImageRow[] = []
+  for (let i = 0; i < 32; i++)
+    maxRows.push((await upload(services.on, variant(images.max, 'rss', i))).image)
+  Bun.gc(true)
+  const before = process.memoryUsage().rss
+  let peak = before
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss)
+  }, 5)
+  const started = performance.now()
+  await Promise.all(maxRows.map((row) => get(`${base}/api/images/${row.id}/variants/large`)))
+  clearInterval(sampler)
+  results.rss_32_large = {
+    source_bytes: images.max.byteLength,
+    concurrency_limit: config.pixels.variantConcurrency,
+    rss_before_mb: round(before / 2 ** 20),
+    rss_peak_mb: round(peak / 2 ** 20),
+    seconds: round((performance.now() - started) / 1000),
+  }
+  log(`rss: ${JSON.stringify(results.rss_32_large)}`)
+  console.log(JSON.stringify(results, null, 2))
+} finally {
+  await server.stop(true)
+  await deps.database.close()
+  await rm(dataDir, { recursive: true, force: true })
+}

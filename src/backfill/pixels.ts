@@ -1,0 +1,113 @@
+import { and, asc, count, eq, gt, isNull } from 'drizzle-orm'
+import type { LocationPolicy } from '../config'
+import type { Db } from '../db/client'
+import { images } from '../db/schema'
+import { decodedColumns } from '../images/service'
+import { decodeImage } from '../media/decode'
+import { inspectImage } from '../media/inspect'
+import type { Storage } from '../storage/storage'
+import type { BackfillFailure } from './backfill'
+
+export type PixelBackfillOptions = {
+  db: Db
+  storage: Storage
+  maxPixels: number
+  /** strip/reject: stored originals are not rewritten, but their GPS columns stay empty. */
+  locationPolicy: LocationPolicy
+  /** Rows decoded at once. */
+  concurrency: number
+  dryRun: boolean
+  /** Stops taking new rows when aborted; rows in flight finish, the rest wait for the next run. */
+  signal?: AbortSignal
+  batchSize?: number
+  onProgress?: (progress: { done: number; total: number; failed: number }) => void
+}
+
+export type PixelBackfillReport = {
+  dry_run: boolean
+  /** Rows without a thumbhash when the run started. */
+  pending: number
+  updated: number
+  failed: number
+  failures: BackfillFailure[]
+}
+
+const MAX_LISTED_FAILURES = 1000
+
+/**
+ * The second pass of `bun run backfill`: the upload's decode pass over rows that predate it (no thumbhash): width, height and
+ * MIME type from the bytes, thumbhash and EXIF. Resumable: a row is done once its thumbhash is
+ * set, so a rerun continues with what is left; rows that fail keep failing visibly, by id.
+ */
+export async function backfillPixels(options: PixelBackfillOptions): Promise<PixelBackfillReport> {
+  const { db, storage, dryRun } = options
+  const batchSize = options.batchSize ?? 200
+  const [{ pending } = { pending: 0 }] = await db
+    .select({ pending: count() })
+    .from(images)
+    .where(isNull(images.thumbhash))
+  const report: PixelBackfillReport = {
+    dry_run: dryRun,
+    pending,
+    updated: 0,
+    failed: 0,
+    failures: [],
+  }
+  let done = 0
+
+  const processRow = async (row: { id: string; s3Key: string }) => {
+    try {
+      const bytes = await new Response(await storage.read(row.s3Key)).bytes()
+      const inspected = inspectImage(bytes)
+      if (!inspected.ok) throw new Error(inspected.message)
+      const decoded = await decodeImage(bytes, inspected.info, { maxPixels: options.maxPixels })
+      const columns = decodedColumns(decoded)
+      if (options.locationPolicy !== 'keep') {
+        Object.assign(columns, { gpsLatitude: null, gpsLongitude: null, gpsAltitude: null })
+      }
+      if (!dryRun) {
+        await db
+          .update(images)
+          .set({
+            ...columns,
+            width: inspected.info.width,
+            height: inspected.info.height,
+            mimetype: inspected.info.mimetype,
+          })
+          .where(and(eq(images.id, row.id), isNull(images.thumbhash)))
+      }
+      report.updated++
+    } catch (err) {
+      report.failed++
+      if (report.failures.length < MAX_LISTED_FAILURES) {
+        const error = err instanceof Error ? err.message : String(err)
+        report.failures.push({ id: row.id, key: row.s3Key, error })
+      }
+    } finally {
+      done++
+      options.onProgress?.({ done, total: pending, failed: report.failed })
+    }
+  }
+
+  // Keyset over the id: failed (and, in a dry run, all) rows are passed, never revisited.
+  let after: string | undefined
+  while (!options.signal?.aborted) {
+    const rows = await db
+      .select({ id: images.id, s3Key: images.s3Key })
+      .from(images)
+      .where(and(isNull(images.thumbhash), after ? gt(images.id, after) : undefined))
+      .orderBy(asc(images.id))
+      .limit(batchSize)
+    if (rows.length === 0) break
+    after = rows.at(-1)?.id
+    let next = 0
+    const worker = async () => {
+      while (next < rows.length && !options.signal?.aborted) {
+        const row = rows[next++]
+        if (row) await processRow(row)
+      }
+    }
+    await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, worker))
+  }
+  return report
+}

@@ -1,0 +1,191 @@
+import type { ImageRow } from '../db/schema'
+import { inspectImage } from '../media/inspect'
+import {
+  renderVariant,
+  VARIANT_CONTENT_TYPES,
+  type VariantFormat,
+  VariantRenderError,
+} from '../media/variant-render'
+import { ObjectNotFound } from '../storage/errors'
+import type { Storage } from '../storage/storage'
+import { parseVariantKey, variantKey, variantPrefix } from './object-key'
+import type { ImageRepository } from './repository'
+
+export type StoredVariant = { key: string; size: number; contentType: string; etag: string }
+
+export type VariantOptions = {
+  presets: Record<string, number>
+  maxPixels: number
+  /** Renders at once in this process; each holds an original and its decoded pixels. */
+  concurrency: number
+  /** Serialise generation across processes with an advisory lock (PostgreSQL; PGlite has one). */
+  acrossProcesses: boolean
+}
+
+/** Test-only seam: counts real renders (cache misses that did the work). */
+export type VariantHooks = { onRender?: (key: string) => void }
+
+/** Stored variants remembered per process (about 200 bytes each). */
+const KNOWN_VARIANTS = 10_000
+
+/** The image went away (deleted) while its variant was being made. */
+export class VariantSourceGone extends Error {}
+
+/**
+ * Variants are made on first request and kept in storage next to the originals. Concurrent
+ * requests for one variant render it once: one promise per key in this process, and with
+ * PostgreSQL an advisory lock per key across replicas, the second holder finding the object made.
+ */
+export class VariantService {
+  readonly #inflight = new Map<string, Promise<StoredVariant>>()
+  // Variants known to be stored: serving a cached one then costs no storage stat (an S3 HEAD).
+  // A stale entry (deleted since) is caught when the read finds nothing; see `forget`.
+  readonly #known = new Map<string, StoredVariant>()
+  readonly #slots: Semaphore
+
+  constructor(
+    private readonly repo: ImageRepository,
+    readonly storage: Storage,
+    private readonly options: VariantOptions,
+    private readonly hooks: VariantHooks = {},
+  ) {
+    this.#slots = new Semaphore(options.concurrency)
+  }
+
+  get presets() {
+    return this.options.presets
+  }
+
+  /** The stored variant, made now if it is not there yet. */
+  async ensure(image: ImageRow, preset: string, format: VariantFormat): Promise<StoredVariant> {
+    const side = this.options.presets[preset]
+    if (side === undefined) throw new Error(`unknown preset ${preset}`)
+    const key = variantKey(image.md5Hash, preset, side, format)
+    const known = this.#known.get(key)
+    if (known) return known
+    const stored = await this.#stat(key, format)
+    if (stored) return this.#remember(stored)
+    let pending = this.#inflight.get(key)
+    if (!pending) {
+      pending = this.#make(image, side, format, key)
+        .then((made) => this.#remember(made))
+        .finally(() => this.#inflight.delete(key))
+      this.#inflight.set(key, pending)
+    }
+    return pending
+  }
+
+  /** Drops a variant from the known set (its object turned out to be gone). */
+  forget(key: string) {
+    this.#known.delete(key)
+  }
+
+  #remember(variant: StoredVariant) {
+    this.#known.delete(variant.key)
+    this.#known.set(variant.key, variant)
+    // Oldest first out: a Map iterates in insertion order.
+    if (this.#known.size > KNOWN_VARIANTS) {
+      const oldest = this.#known.keys().next().value
+      if (oldest !== undefined) this.#known.delete(oldest)
+    }
+    return variant
+  }
+
+  etag(md5: string, preset: string, format: VariantFormat) {
+    return `"${md5}-${preset}-${this.options.presets[preset]}-${format}"`
+  }
+
+  async #stat(key: string, format: VariantFormat): Promise<StoredVariant | undefined> {
+    const info = await this.storage.stat(key)
+    if (!info) return undefined
+    const parsed = parseVariantKey(key)
+    return {
+      key,
+      size: info.size,
+      contentType: VARIANT_CONTENT_TYPES[format],
+      etag: this.etag(parsed?.md5 ?? '', parsed?.preset ?? '', format),
+    }
+  }
+
+  async #make(image: ImageRow, side: number, format: VariantFormat, key: string) {
+    const release = await this.#slots.acquire()
+    try {
+      const md5 = image.md5Hash
+      if (this.options.acrossProcesses) {
+        // Held while rendering: another replica waits here, then finds the object stored.
+        return await this.repo.withVariantLock(md5, key, async (tx) => {
+          if (!(await this.repo.findByMd5(md5, tx))) throw new VariantSourceGone()
+          const made = await this.#stat(key, format)
+          if (made) return made
+          await this.#renderAndPut(image, side, format, key)
+          return this.#storedAs(key, format)
+        })
+      }
+      const bytes = await this.#render(image, side, format, key)
+      // Under the shared content lock: a delete of the image cannot interleave with the put.
+      await this.repo.withContentLock(md5, 'shared', async (tx) => {
+        if (!(await this.repo.findByMd5(md5, tx))) throw new VariantSourceGone()
+        await this.storage.put(key, bytes, VARIANT_CONTENT_TYPES[format])
+      })
+      return this.#storedAs(key, format)
+    } finally {
+      release()
+    }
+  }
+
+  async #storedAs(key: string, format: VariantFormat) {
+    const stored = await this.#stat(key, format)
+    if (!stored) throw new Error(`variant ${key} is missing right after it was stored`)
+    return stored
+  }
+
+  async #renderAndPut(image: ImageRow, side: number, format: VariantFormat, key: string) {
+    const bytes = await this.#render(image, side, format, key)
+    await this.storage.put(key, bytes, VARIANT_CONTENT_TYPES[format])
+  }
+
+  async #render(image: ImageRow, side: number, format: VariantFormat, key: string) {
+    let original: Uint8Array
+    try {
+      original = await new Response(await this.storage.read(image.s3Key)).bytes()
+    } catch (err) {
+      if (err instanceof ObjectNotFound) throw new VariantSourceGone()
+      throw err
+    }
+    const inspected = inspectImage(original)
+    if (!inspected.ok)
+      throw new VariantRenderError(`The stored image is damaged: ${inspected.message}`)
+    this.hooks.onRender?.(key)
+    return renderVariant(original, inspected.info.format, side, format, this.options.maxPixels)
+  }
+}
+
+/** Removes every variant of a content hash; called once no row holds that content. */
+export async function deleteVariants(storage: Storage, md5: string) {
+  const keys: string[] = []
+  for await (const object of storage.list(variantPrefix(md5))) keys.push(object.key)
+  for (const key of keys) await storage.delete(key)
+}
+
+/** A counting semaphore: at most `size` holders, the rest wait in order. */
+class Semaphore {
+  #free: number
+  readonly #waiting: (() => void)[] = []
+
+  constructor(size: number) {
+    this.#free = size
+  }
+
+  async acquire(): Promise<() => void> {
+    if (this.#free > 0) this.#free--
+    else await new Promise<void>((resolve) => this.#waiting.push(resolve))
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      const next = this.#waiting.shift()
+      if (next) next()
+      else this.#free++
+    }
+  }
+}

@@ -1,0 +1,53 @@
+import sharp from 'sharp'
+import { decodeBmp } from './bmp-decode'
+import type { ImageFormat } from './inspect'
+
+/**
+ * libvips' operation cache keeps recent decoded images for re-use; every request here reads a
+ * different image, so it only costs memory. One libvips thread per image: requests already run
+ * in parallel, and more threads per image on a small machine only contend with each other.
+ */
+export function configureSharp() {
+  sharp.cache(false)
+  sharp.concurrency(1)
+}
+
+export type PixelOptions = {
+  /** MAX_IMAGE_PIXELS: libvips refuses larger inputs before decoding them. */
+  maxPixels: number
+  /** Longest side the caller needs; lets BMP sample down as JPEG and WebP shrink on load. */
+  longest?: number
+  /** Upload: refuse on any decoder warning (a truncated scan is only a warning to libjpeg). */
+  strict?: boolean
+}
+
+/**
+ * A sharp pipeline over the first frame of an image (animations give their first frame),
+ * auto-oriented by EXIF, failing on decode errors rather than returning partial pixels.
+ */
+export function openPixels(bytes: Uint8Array, format: ImageFormat, options: PixelOptions) {
+  const common = {
+    limitInputPixels: options.maxPixels,
+    // Top to bottom once: libvips need not keep decoded rows around for random access.
+    sequentialRead: true,
+    failOn: options.strict ? ('warning' as const) : ('error' as const),
+  }
+  if (format === 'bmp') {
+    const raw = decodeBmp(bytes, bmpStep(bytes, options.longest))
+    return sharp(raw.data, {
+      ...common,
+      raw: { width: raw.width, height: raw.height, channels: raw.channels },
+    })
+  }
+  return sharp(bytes, { ...common, pages: 1 }).rotate()
+}
+
+/** Keeps at least twice the wanted resolution so the later resize still has pixels to average. */
+function bmpStep(bytes: Uint8Array, longest: number | undefined) {
+  if (!longest) return 1
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const core = view.getUint32(14, true) === 12
+  const width = core ? view.getUint16(18, true) : Math.abs(view.getInt32(18, true))
+  const height = core ? view.getUint16(20, true) : Math.abs(view.getInt32(22, true))
+  return Math.max(1, Math.floor(Math.max(width, height) / (2 * longest)))
+}
