@@ -200,7 +200,8 @@ export const md5Params = z.object({
     }),
 })
 
-export const listQuerySchema = z.object({
+/** Page size and cursor: every paginated listing takes these two. */
+export const pageQueryFields = {
   limit: z.coerce
     .number()
     .int()
@@ -213,6 +214,10 @@ export const listQuerySchema = z.object({
     .max(200)
     .optional()
     .openapi({ description: 'The `next_cursor` of the previous page' }),
+}
+
+export const listQuerySchema = z.object({
+  ...pageQueryFields,
   q: text()
     .trim()
     .min(1)

@@ -14,7 +14,7 @@ import {
 } from '../similarity/service'
 import { ImageRejected, imageRejectedError } from './errors'
 import type { ImagePresenter } from './present'
-import { DEFAULT_PAGE_SIZE, imageIdParams, MAX_PAGE_SIZE, similarListSchema } from './schemas'
+import { imageIdParams, pageQueryFields, similarListSchema } from './schemas'
 import type { ImageService } from './service'
 import { parseImageOnlyForm } from './upload-form'
 
@@ -43,18 +43,7 @@ const similarQuerySchema = (defaultDistance: number) =>
       .openapi({
         description: `Largest Hamming distance of the 64-bit perceptual hashes, 0-${MAX_NEAR_DUPLICATE_DISTANCE}; default NEAR_DUPLICATE_DISTANCE (${defaultDistance})`,
       }),
-    limit: z.coerce
-      .number()
-      .int()
-      .min(1)
-      .max(MAX_PAGE_SIZE)
-      .default(DEFAULT_PAGE_SIZE)
-      .openapi({ description: `Page size, 1-${MAX_PAGE_SIZE}` }),
-    cursor: z
-      .string()
-      .max(200)
-      .optional()
-      .openapi({ description: 'The `next_cursor` of the previous page' }),
+    ...pageQueryFields,
   })
 
 const listResponse = jsonContent(
