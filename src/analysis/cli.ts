@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util'
-import { ConfigError, loadConfig } from '../config'
+import { readCommandLine, UsageError } from '../command-line'
+import { ConfigError } from '../config'
 import { openDatabase } from '../db/client'
 import { migrate } from '../db/migrate'
 import { ANALYSIS_STATUSES, type AnalysisStatus } from '../db/schema'
@@ -19,8 +20,6 @@ const USAGE = `usage: bun run analyze [--status failed] [--concurrency 4] [--lim
 exit: 0 every image analysed, 1 some failed or still pending, 2 usage, configuration, model or runtime error`
 
 const RERUNNABLE: AnalysisStatus[] = ['failed', 'pending', 'done']
-
-class UsageError extends Error {}
 
 function readArgs(argv: string[]) {
   const { values } = parseArgs({
@@ -53,24 +52,9 @@ function readArgs(argv: string[]) {
   }
 }
 
-let args: ReturnType<typeof readArgs>
-let config: ReturnType<typeof loadConfig>
-try {
-  args = readArgs(process.argv.slice(2))
-  if (args.help) {
-    console.log(USAGE)
-    process.exit(0)
-  }
-  config = loadConfig()
+const { args, config } = readCommandLine(USAGE, readArgs, (config) => {
   if (!config.gemini) throw new ConfigError('GEMINI_API_KEY: required to analyse images')
-} catch (err) {
-  const usage =
-    err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE')
-  if (!usage && !(err instanceof ConfigError)) throw err
-  console.error(`${usage ? 'usage' : 'configuration'} error: ${(err as Error).message}`)
-  if (usage) console.error(USAGE)
-  process.exit(2)
-}
+})
 
 // Warnings and errors only: the progress goes to stderr, the summary to stdout.
 const logger = createLogger(config.logLevel === 'debug' ? 'debug' : 'warn', (line) =>

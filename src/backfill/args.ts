@@ -1,3 +1,4 @@
+import { UsageError } from '../command-line'
 export type BackfillArgs = { dryRun: boolean; concurrency: number; json: boolean }
 
 export const USAGE = `usage: bun run backfill [--dry-run] [--concurrency=4] [--json]
@@ -9,8 +10,6 @@ export const USAGE = `usage: bun run backfill [--dry-run] [--concurrency=4] [--j
   --concurrency=N  objects read at once, 1 to 64; default 4
   --json           print one JSON report instead of a summary
 exit: 0 every row filled, 1 some rows could not be filled (listed), 2 usage, configuration or runtime error`
-
-export class UsageError extends Error {}
 
 export function parseArgs(argv: string[]): BackfillArgs {
   const args: BackfillArgs = { dryRun: false, concurrency: 4, json: false }

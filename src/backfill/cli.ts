@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../config'
+import { readCommandLine } from '../command-line'
 import { openDatabase } from '../db/client'
 import { migrate } from '../db/migrate'
 import { rootCause } from '../error-chain'
@@ -6,27 +6,13 @@ import { createLogger } from '../logger'
 import { configureSharp } from '../media/pixels'
 import { backfillHashes } from '../similarity/backfill'
 import { openStorage } from '../storage/open'
-import { parseArgs, USAGE, UsageError } from './args'
+import { parseArgs, USAGE } from './args'
 import { backfill } from './backfill'
 import { backfillPixels } from './pixels'
 import { progressReporter } from './progress'
 
 // Exit codes: 0 every row filled, 1 some rows could not be filled, 2 usage, configuration or runtime.
-let args: ReturnType<typeof parseArgs>
-let config: ReturnType<typeof loadConfig>
-try {
-  if (process.argv.includes('--help')) {
-    console.log(USAGE)
-    process.exit(0)
-  }
-  args = parseArgs(process.argv.slice(2))
-  config = loadConfig()
-} catch (err) {
-  if (!(err instanceof UsageError || err instanceof ConfigError)) throw err
-  console.error(`${err instanceof UsageError ? 'usage' : 'configuration'} error: ${err.message}`)
-  if (err instanceof UsageError) console.error(USAGE)
-  process.exit(2)
-}
+const { args, config } = readCommandLine(USAGE, parseArgs)
 
 configureSharp()
 const database = await openDatabase(config.database)

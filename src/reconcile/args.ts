@@ -1,4 +1,5 @@
 import { parseArgs as parseArgv } from 'node:util'
+import { UsageError } from '../command-line'
 import { parseDuration } from '../duration'
 
 export type ReconcileArgs = {
@@ -17,8 +18,6 @@ export const USAGE = `usage: bun run reconcile [--apply] [--verify] [--json] [--
   --json         print one JSON report instead of a summary
   --progress=N   report progress on stderr every N objects (0: never); default 1000
 exit: 0 consistent, 1 problems found, 2 usage, configuration or runtime error`
-
-export class UsageError extends Error {}
 
 /** Parses `--flag` and `--name=value` / `--name value` arguments. */
 export function parseArgs(argv: string[]): ReconcileArgs {

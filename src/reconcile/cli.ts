@@ -1,28 +1,14 @@
-import { ConfigError, loadConfig } from '../config'
+import { readCommandLine } from '../command-line'
 import { openDatabase } from '../db/client'
 import { migrate } from '../db/migrate'
 import { createLogger } from '../logger'
 import { openStorage } from '../storage/open'
-import { parseArgs, USAGE, UsageError } from './args'
+import { parseArgs, USAGE } from './args'
 import { reconcile } from './reconcile'
 import { formatSummary } from './summary'
 
 // Exit codes: 0 consistent, 1 problems found, 2 usage, configuration or runtime error.
-let args: ReturnType<typeof parseArgs>
-let config: ReturnType<typeof loadConfig>
-try {
-  if (process.argv.includes('--help')) {
-    console.log(USAGE)
-    process.exit(0)
-  }
-  args = parseArgs(process.argv.slice(2))
-  config = loadConfig()
-} catch (err) {
-  if (!(err instanceof UsageError || err instanceof ConfigError)) throw err
-  console.error(`${err instanceof UsageError ? 'usage' : 'configuration'} error: ${err.message}`)
-  if (err instanceof UsageError) console.error(USAGE)
-  process.exit(2)
-}
+const { args, config } = readCommandLine(USAGE, parseArgs)
 
 const database = await openDatabase(config.database)
 try {
