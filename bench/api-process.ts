@@ -14,11 +14,15 @@ const ROOT = new URL('..', import.meta.url).pathname
 const STARTUP_TIMEOUT_MS = 30_000
 
 /** Starts `bun src/index.ts` as its own process on a free loopback port and waits for /health. */
-export async function startApi(env: Record<string, string>): Promise<ApiProcess> {
+export async function startApi(
+  env: Record<string, string>,
+  /** Extra `bun` flags before the entry point, e.g. `--cpu-prof-md` (bench/profile.ts). */
+  bunFlags: string[] = [],
+): Promise<ApiProcess> {
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
   const started = performance.now()
-  const child: Subprocess = Bun.spawn(['bun', 'src/index.ts'], {
+  const child: Subprocess = Bun.spawn(['bun', ...bunFlags, 'src/index.ts'], {
     cwd: ROOT,
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
     stdout: 'inherit',

@@ -16,6 +16,8 @@ export type Backend = {
   /** Where the floor writes: the API's database and bucket for `real`, twins of them otherwise. */
   floorDatabase: DatabaseOptions
   floorStorage: StorageOptions
+  /** Port of the database server the API connects to; absent for the in-process PGlite. */
+  dbPort?: number
   teardown(): Promise<void>
 }
 
@@ -83,6 +85,7 @@ async function real(): Promise<Backend> {
     },
     apiDatabase: database,
     floorDatabase: database,
+    dbPort: Number(url.port || 5432),
     floorStorage: {
       kind: 's3',
       endpoint: s3.info.endpoint,

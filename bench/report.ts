@@ -40,10 +40,12 @@ export function markdownReport(scenarios: ScenarioResult[], summary: RunSummary)
       'p99 ms',
       'max ms',
       'API peak RSS MB',
+      'API CPU ms/upload',
+      'DB round trips/upload',
       'floor/s',
       'API/floor',
     ]),
-    row(Array(14).fill('---')),
+    row(Array(16).fill('---')),
     ...scenarios.map((s) =>
       row([
         s.scenario,
@@ -58,6 +60,8 @@ export function markdownReport(scenarios: ScenarioResult[], summary: RunSummary)
         s.p99_ms,
         s.max_ms,
         s.api_peak_rss_mb,
+        na(s.api_cpu_ms_per_upload),
+        na(s.db_round_trips_per_upload),
         s.floor_uploads_per_s,
         s.api_to_floor,
       ]),

@@ -46,11 +46,18 @@ try {
   floor = await Floor.open(backend)
 
   const results: ScenarioResult[] = []
+  let runningEnv = apiEnv
   for (const scenario of options.scenarios) {
+    const env = { ...apiEnv, ...scenario.apiEnv }
+    if (JSON.stringify(env) !== JSON.stringify(runningEnv)) {
+      await api.stop()
+      api = await startApi(env)
+      runningEnv = env
+    }
     log(`scenario ${scenario.name}`)
     const result = await runScenario(
       scenario,
-      { backend: backend.kind, api, apiKey, floor, images },
+      { backend: backend.kind, api, apiKey, floor, images, dbPort: backend.dbPort },
       budgetFor(scenario, options.quick),
       options.quick,
     )
@@ -62,15 +69,14 @@ try {
   const rows = options.quick ? 10_000 : 100_000
   log(`seeding ${rows} rows`)
   let restartMs: number | null = null
-  if (backend.apiDatabase.kind === 'pglite') {
+  if (backend.apiDatabase.kind === 'pglite' || runningEnv !== apiEnv) {
     await api.stop()
     await seedRows(backend.apiDatabase, rows)
     // The restart on the now populated database is the start-up a redeploy sees, without initdb.
     api = await startApi(apiEnv)
     restartMs = api.startupMs
   } else {
-    // Straight into the running API's database. No restart here: against s3rver, /health stays 503
-    // once the bucket holds objects (its truncated ListObjectsV2 answers InternalError).
+    // Straight into the running API's database: PostgreSQL takes a second client.
     await seedRows(backend.apiDatabase, rows)
   }
   const listSearch = await measureListSearch(api.url, apiKey, options.quick ? 20 : 50)

@@ -1,7 +1,9 @@
 import type { ApiProcess } from './api-process'
+import { dbSegmentsSent } from './db-round-trips'
 import type { Floor } from './floor'
 import type { BaseImages } from './images'
 import { type LoadResult, runLoad } from './load'
+import { processCpuMs } from './process-cpu'
 import { RssSampler } from './rss'
 import { type Budget, bodyPicker, type Scenario, warmupCount } from './scenarios'
 import { round, summarize } from './stats'
@@ -26,6 +28,10 @@ export type ScenarioResult = {
   p99_ms: number
   max_ms: number
   api_peak_rss_mb: number
+  /** CPU time (user + system) of the API process over the timed window, per answered upload. */
+  api_cpu_ms_per_upload: number | null
+  /** Data segments the API sent to the database in the timed window, per answered upload. */
+  db_round_trips_per_upload: number | null
   floor_uploads_per_s: number
   floor_p50_ms: number
   api_to_floor: number
@@ -39,7 +45,15 @@ const rate = (r: LoadResult) => answered(r).length / (r.elapsedMs / 1000)
 
 export async function runScenario(
   scenario: Scenario,
-  ctx: { backend: string; api: ApiProcess; apiKey: string; floor: Floor; images: BaseImages },
+  ctx: {
+    backend: string
+    api: ApiProcess
+    apiKey: string
+    floor: Floor
+    images: BaseImages
+    /** Port of the API's database server; absent when the database is in the API process. */
+    dbPort?: number
+  },
   budget: Budget,
   quick: boolean,
 ): Promise<ScenarioResult> {
@@ -54,12 +68,16 @@ export async function runScenario(
     task: (i) => upload(body.warmup(i), i),
   })
 
-  const rss = new RssSampler(ctx.api.pid).start()
+  const { pid } = ctx.api
+  const segments = () => (ctx.dbPort === undefined ? null : dbSegmentsSent(pid, ctx.dbPort))
+  const rss = new RssSampler(pid).start()
+  const before = { cpu: processCpuMs(pid), segments: segments() }
   const api = await runLoad({
     concurrency,
     ...budget,
     task: (i) => upload(body.timed(i).bytes, i),
   })
+  const after = { cpu: processCpuMs(pid), segments: segments() }
   const peakRss = rss.stop()
 
   // The floor gets the same warm-up, bodies and concurrency, and half the time cap: it is faster.
@@ -81,6 +99,8 @@ export async function runScenario(
   })
 
   const ok = answered(api)
+  const perUpload = (from: number | null, to: number | null) =>
+    from === null || to === null || ok.length === 0 ? null : round((to - from) / ok.length)
   const latency = summarize(api.samples.map((s) => s.ms))
   const count = (status: number) => api.samples.filter((s) => s.status === status).length
   const bodyBytes = ctx.images[scenario.size].byteLength
@@ -103,6 +123,8 @@ export async function runScenario(
     p99_ms: round(latency.p99),
     max_ms: round(latency.max),
     api_peak_rss_mb: round(peakRss / MB),
+    api_cpu_ms_per_upload: perUpload(before.cpu, after.cpu),
+    db_round_trips_per_upload: perUpload(before.segments, after.segments),
     floor_uploads_per_s: round(rate(floor)),
     floor_p50_ms: round(summarize(floor.samples.map((s) => s.ms)).p50),
     api_to_floor: round(rate(api) / rate(floor)),

@@ -6,7 +6,12 @@ export type Scenario = {
   concurrency: number
   /** Share of requests that repeat an already uploaded image (expected 409). */
   duplicateShare: number
+  /** Environment the API runs with for this scenario on top of the backend's (a restart if new). */
+  apiEnv?: Record<string, string>
 }
+
+// The pixel pipeline's cost at upload, kept visible: the same loads with the decode pass off.
+const UNDECODED = { UPLOAD_DECODE: 'off' }
 
 export const SCENARIOS: Scenario[] = [
   { name: 'small@1', size: 'small', concurrency: 1, duplicateShare: 0 },
@@ -17,7 +22,27 @@ export const SCENARIOS: Scenario[] = [
   { name: 'max@8', size: 'max', concurrency: 8, duplicateShare: 0 },
   { name: 'max@32', size: 'max', concurrency: 32, duplicateShare: 0 },
   { name: 'dup50@8', size: 'small', concurrency: 8, duplicateShare: 0.5 },
+  {
+    name: 'small@32-undecoded',
+    size: 'small',
+    concurrency: 32,
+    duplicateShare: 0,
+    apiEnv: UNDECODED,
+  },
+  {
+    name: 'large@8-undecoded',
+    size: 'large',
+    concurrency: 8,
+    duplicateShare: 0,
+    apiEnv: UNDECODED,
+  },
 ]
+
+/** Each `-undecoded` scenario and the scenario it is the pipeline-off twin of. */
+export const PIPELINE_PAIRS = SCENARIOS.filter((s) => s.apiEnv === UNDECODED).map((s) => ({
+  off: s.name,
+  on: s.name.replace(/-undecoded$/, ''),
+}))
 
 export type Budget = { requests: number; timeCapMs: number }
 

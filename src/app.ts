@@ -84,8 +84,10 @@ export function createApp(deps: AppDeps) {
     {
       initialAnalysis: analyzer && ((mimetype) => analyzer.initialStatus(mimetype)),
       onObjectLeftBehind: (object, cause) => sweep.add(object, cause),
-      nearDuplicates,
-      pixels: { maxPixels: limits.maxPixels, locationPolicy: deps.pixels.locationPolicy },
+      ...(deps.pixels.decodeUploads && {
+        nearDuplicates,
+        pixels: { maxPixels: limits.maxPixels, locationPolicy: deps.pixels.locationPolicy },
+      }),
     },
   )
   // Objects of deleted rows whose removal failed are retried in the background.

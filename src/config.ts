@@ -94,6 +94,8 @@ const envSchema = z.object({
   VARIANT_PRESETS: optionalString,
   VARIANT_CONCURRENCY: int(1, 64).default(2),
   LOCATION_POLICY: z.enum(['keep', 'strip', 'reject']).default('keep'),
+  // Off: uploads are stored without looking at their pixels (the backfill can fill that in later).
+  UPLOAD_DECODE: z.enum(['on', 'off']).default('on'),
 
   GEMINI_API_KEY: optionalString,
   // Current stable Flash (GA 2026-09-02) that takes image input; see the README's Gemini section.
@@ -211,6 +213,8 @@ export type PixelConfig = {
   /** Variants generated at once per process; each holds a decoded image in memory. */
   variantConcurrency: number
   locationPolicy: LocationPolicy
+  /** Decode every upload (thumbhash, EXIF, perceptual hash); false stores the bytes only. */
+  decodeUploads: boolean
 }
 
 export const DEFAULT_VARIANT_PRESETS: Record<string, number> = {
@@ -344,6 +348,12 @@ export function loadConfig(rawEnv: Env = process.env): Config {
     }
   }
 
+  if (e.UPLOAD_DECODE === 'off' && e.LOCATION_POLICY !== 'keep') {
+    throw new ConfigError(
+      `LOCATION_POLICY: ${e.LOCATION_POLICY} needs each upload's EXIF read; it cannot be combined with UPLOAD_DECODE=off`,
+    )
+  }
+
   if (e.NODE_ENV === 'production' && storage.kind === 'local' && !e.PUBLIC_BASE_URL) {
     // Local download links would otherwise take their origin from the client's Host header.
     throw new ConfigError(
@@ -384,6 +394,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
       variantPresets: parseVariantPresets(e.VARIANT_PRESETS),
       variantConcurrency: e.VARIANT_CONCURRENCY,
       locationPolicy: e.LOCATION_POLICY,
+      decodeUploads: e.UPLOAD_DECODE === 'on',
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     httpIdleTimeoutSeconds: e.HTTP_IDLE_TIMEOUT_SECONDS,

@@ -164,7 +164,17 @@ describe('pixel pipeline configuration', () => {
       variantPresets: { thumb: 256, small: 512, medium: 1024, large: 2048 },
       variantConcurrency: 2,
       locationPolicy: 'keep',
+      decodeUploads: true,
     })
+  })
+  test('UPLOAD_DECODE=off stores uploads undecoded; a location policy other than keep needs the decode', () => {
+    expect(loadConfig({ UPLOAD_DECODE: 'off' }).pixels.decodeUploads).toBe(false)
+    expect(() => loadConfig({ UPLOAD_DECODE: 'no' })).toThrow(/^UPLOAD_DECODE: /)
+    for (const policy of ['strip', 'reject']) {
+      expect(() => loadConfig({ UPLOAD_DECODE: 'off', LOCATION_POLICY: policy })).toThrow(
+        /^LOCATION_POLICY: .*UPLOAD_DECODE=off/,
+      )
+    }
   })
   test('VARIANT_PRESETS redefines the presets; sides 16-8192 at the edges', () => {
     const c = loadConfig({ VARIANT_PRESETS: 'tiny:16, huge:8192', LOCATION_POLICY: 'strip' })

@@ -182,3 +182,25 @@ describe.each(['local', 's3'] as const)('upload decode pass (%s storage)', (stor
     })
   })
 })
+
+describe('UPLOAD_DECODE=off', () => {
+  let t: TestApp
+  beforeAll(async () => {
+    t = await startTestApp({ env: { UPLOAD_DECODE: 'off' } })
+  })
+  afterAll(() => t.stop())
+
+  test('uploads are stored as sent, without thumbhash or EXIF; /api/limits says so', async () => {
+    const tagged = skipWithoutExiftool('EXIF under UPLOAD_DECODE=off')
+      ? makeJpeg(40, 30, { seed: 41 })
+      : await withExiftool(makeJpeg(40, 30, { seed: 41 }), 'jpg', ['-Make=Nikon'])
+    const res = await upload(t.url, tagged, { filename: 'plain.jpg' })
+    expect(res.status).toBe(201)
+    const { data } = await json(res)
+    expect(data).toMatchObject({ width: 40, height: 30, thumbhash: null, camera_make: null })
+    // Only the header is checked: pixel data that would not decode is the backfill's to find.
+    expect((await upload(t.url, truncatedScanJpeg(), { filename: 'cut.jpg' })).status).toBe(201)
+    const limits = await json(await call(t.url, 'GET', '/api/limits'))
+    expect(limits.upload_decode).toBe(false)
+  })
+})

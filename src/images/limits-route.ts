@@ -44,6 +44,7 @@ const showLimits = ({ limits, pixels }: LimitsRouteDeps): Handler<typeof limitsR
     })),
     // Pixel pipeline: what happens to GPS data, and the variant sizes on offer.
     location_policy: pixels.locationPolicy,
+    upload_decode: pixels.decodeUploads,
     variant_presets: pixels.variantPresets,
   }
   return (c) => c.json(body, 200)

@@ -319,6 +319,10 @@ export const limitsSchema = z
     location_policy: z.enum(['keep', 'strip', 'reject']).openapi({
       description: 'LOCATION_POLICY: GPS kept, stripped from the stored original, or refused',
     }),
+    upload_decode: z.boolean().openapi({
+      description:
+        'UPLOAD_DECODE: uploads are decoded (thumbhash, EXIF columns, perceptual hash); false: stored as sent, filled in later by the backfill',
+    }),
     variant_presets: z
       .record(z.string(), z.number().int())
       .openapi({ description: 'Variant preset -> longest side in pixels' }),
