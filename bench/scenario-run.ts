@@ -3,7 +3,7 @@ import { dbSegmentsSent } from './db-round-trips'
 import type { Floor } from './floor'
 import type { BaseImages } from './images'
 import { type LoadResult, runLoad } from './load'
-import { processCpuMs } from './process-cpu'
+import { type CpuTime, processCpu } from './process-cpu'
 import { RssSampler } from './rss'
 import { type Budget, bodyPicker, type Scenario, warmupCount } from './scenarios'
 import { round, summarize } from './stats'
@@ -30,6 +30,8 @@ export type ScenarioResult = {
   api_peak_rss_mb: number
   /** CPU time (user + system) of the API process over the timed window, per answered upload. */
   api_cpu_ms_per_upload: number | null
+  /** The kernel's share of it (system time: sockets, files, page faults). */
+  api_system_cpu_ms_per_upload: number | null
   /** Data segments the API sent to the database in the timed window, per answered upload. */
   db_round_trips_per_upload: number | null
   floor_uploads_per_s: number
@@ -41,6 +43,7 @@ const MB = 1_000_000
 
 // Answered uploads: a 201 or the expected 409; anything else is a failure, not throughput.
 const answered = (r: LoadResult) => r.samples.filter((s) => s.status === 201 || s.status === 409)
+const total = (cpu: CpuTime | null) => (cpu ? cpu.userMs + cpu.systemMs : null)
 const rate = (r: LoadResult) => answered(r).length / (r.elapsedMs / 1000)
 
 export async function runScenario(
@@ -71,13 +74,13 @@ export async function runScenario(
   const { pid } = ctx.api
   const segments = () => (ctx.dbPort === undefined ? null : dbSegmentsSent(pid, ctx.dbPort))
   const rss = new RssSampler(pid).start()
-  const before = { cpu: processCpuMs(pid), segments: segments() }
+  const before = { cpu: processCpu(pid), segments: segments() }
   const api = await runLoad({
     concurrency,
     ...budget,
     task: (i) => upload(body.timed(i).bytes, i),
   })
-  const after = { cpu: processCpuMs(pid), segments: segments() }
+  const after = { cpu: processCpu(pid), segments: segments() }
   const peakRss = rss.stop()
 
   // The floor gets the same warm-up, bodies and concurrency, and half the time cap: it is faster.
@@ -123,7 +126,11 @@ export async function runScenario(
     p99_ms: round(latency.p99),
     max_ms: round(latency.max),
     api_peak_rss_mb: round(peakRss / MB),
-    api_cpu_ms_per_upload: perUpload(before.cpu, after.cpu),
+    api_cpu_ms_per_upload: perUpload(total(before.cpu), total(after.cpu)),
+    api_system_cpu_ms_per_upload: perUpload(
+      before.cpu?.systemMs ?? null,
+      after.cpu?.systemMs ?? null,
+    ),
     db_round_trips_per_upload: perUpload(before.segments, after.segments),
     floor_uploads_per_s: round(rate(floor)),
     floor_p50_ms: round(summarize(floor.samples.map((s) => s.ms)).p50),
