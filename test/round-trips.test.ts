@@ -5,9 +5,14 @@ import { makeScene } from './support/photos'
 import { startTurnCountingProxy, type TurnCountingProxy } from './support/turn-counting-proxy'
 
 /** Client→server turns the API makes to PostgreSQL while answering one upload, and its answer. */
-async function turnsOf(t: TestApp, proxy: TurnCountingProxy, bytes: Uint8Array) {
+async function turnsOf(
+  t: TestApp,
+  proxy: TurnCountingProxy,
+  bytes: Uint8Array,
+  metadata?: Record<string, unknown>,
+) {
   const before = proxy.turns()
-  const res = await upload(t.url, bytes, { filename: 'scene.png', type: 'image/png' })
+  const res = await upload(t.url, bytes, { filename: 'scene.png', type: 'image/png', metadata })
   const body = await json(res)
   return { status: res.status, body, turns: proxy.turns() - before }
 }
@@ -57,6 +62,15 @@ describe.skipIf(!usingPostgres())('database round trips of an upload (PostgreSQL
     expect(created.turns).toBeGreaterThan(0)
     expect(created.turns).toBeLessThanOrEqual(3)
     expect(proxy.connections()).toBe(connections)
+  })
+
+  test('new content with 8 KB of metadata (the insert leaves in a write of its own): at most 3', async () => {
+    const metadata = { title: 'big', description: 'd', notes: 'x'.repeat(8000) }
+    const created = await turnsOf(t, proxy, await makeScene(seed++), metadata)
+    expect(created.status).toBe(201)
+    console.log(`round trips, new content with 8 KB of metadata: ${created.turns}`)
+    expect(created.turns).toBeGreaterThan(0)
+    expect(created.turns).toBeLessThanOrEqual(3)
   })
 
   test('a duplicate: exactly 1 (the lookup by MD5)', async () => {
