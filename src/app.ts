@@ -75,9 +75,14 @@ export function createApp(deps: AppDeps) {
     limitInputPixels: limits.maxPixels,
   })
   const images = new ImageService(
-    // withContentLock and transaction time the caller's work (a storage put), not the database.
+    // withContentLock, withUploadLock and transaction time the caller's work (a storage put), not
+    // the database.
     metrics
-      ? instrument(repository, metrics.dbCalls, ['withContentLock', 'transaction'])
+      ? instrument(repository, metrics.dbCalls, [
+          'withContentLock',
+          'withUploadLock',
+          'transaction',
+        ])
       : repository,
     storage,
     limits,

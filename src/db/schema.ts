@@ -27,7 +27,8 @@ const utc = (name: string) => timestamp(name, { withTimezone: true, mode: 'date'
 // Bits `shift`..`shift + 15` of the perceptual hash, 0-65535 (the same as `hashBands` in similarity/).
 const hashBand = (shift: number) => sql.raw(`((perceptual_hash >> ${shift}) & 65535)::integer`)
 
-// One row per unique content; the object lives at `s3_key` in storage.
+// One row per unique content; the object lives at `s3_key` in storage. The upload path's
+// hand-written statements (image-statements.ts) name these columns: change them together.
 export const images = pgTable(
   'images',
   {

@@ -1,7 +1,21 @@
 import { and, asc, desc, eq, gte, lt, type SQL, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
+import {
+  imageByMd5,
+  imageRowFrom,
+  insertImage,
+  lockContentShared,
+  type RawRow,
+} from '../db/image-statements'
 import { type ImageRow, imageColumns, images, type NewImageRow } from '../db/schema'
 import { searchColumns } from '../db/search-text'
+import {
+  type NearQuery,
+  nearDuplicatesStatement,
+  similarRowFrom,
+} from '../similarity/near-statement'
+import type { SimilarRow } from '../similarity/repository'
+import { type FinishTransaction, type HotStatements, hotStatementsFor } from './hot-statements'
 import type { BoundingBox } from './schemas'
 
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
@@ -34,6 +48,13 @@ export type ImageFilter = {
 }
 
 export type Page = { sort: 'newest' | 'oldest'; limit: number; after?: { at: Date; id: string } }
+
+/** An upload's open transaction (see `withUploadLock`); `insertIfAbsent` ends it. */
+export type UploadLock = {
+  /** The near-duplicates asked for, read under the lock; undefined when not asked for. */
+  readonly nearDuplicates: SimilarRow[] | undefined
+  readonly finish: FinishTransaction
+}
 
 export type ImageChanges = Partial<Pick<NewImageRow, 'title' | 'description' | 'tags' | 'metadata'>>
 
@@ -91,19 +112,17 @@ function exifConditions(filter: ImageFilter): SQL[] {
   return where
 }
 
+const firstImage = (rows: RawRow[]) => (rows[0] ? imageRowFrom(rows[0]) : undefined)
+
 /** Database access for `images`; no decisions here. */
 export class ImageRepository {
-  // The hot lookups, built once: drizzle's query builder costs several times the round trip.
-  readonly #byMd5
+  // The upload path's statements, hand-written on the driver itself (src/db/image-statements.ts).
+  readonly #hot: HotStatements
+  // Built once: drizzle's query builder costs several times the round trip.
   readonly #byId
 
   constructor(readonly db: Db) {
-    this.#byMd5 = db
-      .select(imageColumns)
-      .from(images)
-      .where(eq(images.md5Hash, sql.placeholder('md5')))
-      .limit(1)
-      .prepare('image_by_md5')
+    this.#hot = hotStatementsFor(db)
     this.#byId = db
       .select(imageColumns)
       .from(images)
@@ -112,9 +131,9 @@ export class ImageRepository {
       .prepare('image_by_id')
   }
 
-  /** Outside a transaction (`ex` omitted) this runs the prepared statement. */
+  /** Outside a transaction (`ex` omitted) this runs the hot statement: one round trip. */
   async findByMd5(md5: string, ex?: Executor): Promise<ImageRow | undefined> {
-    if (!ex) return (await this.#byMd5.execute({ md5 }))[0]
+    if (!ex) return firstImage(await this.#hot.run(imageByMd5(md5)))
     const [row] = await ex.select(imageColumns).from(images).where(eq(images.md5Hash, md5)).limit(1)
     return row
   }
@@ -156,15 +175,14 @@ export class ImageRepository {
       .limit(page.limit)
   }
 
-  /** Inserts unless the content exists already; undefined means another row holds this MD5. */
-  async insertIfAbsent(row: NewImageRow, ex: Executor = this.db): Promise<ImageRow | undefined> {
-    const [inserted] = await ex
-      .insert(images)
-      .values({ ...row, ...searchColumns(row) })
-      // No arbiter: the s3_key index (derived from the MD5) can fire first under concurrency.
-      .onConflictDoNothing()
-      .returning(imageColumns)
-    return inserted
+  /**
+   * Inserts unless the content exists already; undefined means another row holds this MD5. Given
+   * the upload's lock, the insert is written together with the COMMIT that ends it (one round
+   * trip); without, it commits alone.
+   */
+  async insertIfAbsent(row: NewImageRow, lock?: UploadLock): Promise<ImageRow | undefined> {
+    const insert = insertImage({ ...row, ...searchColumns(row) })
+    return firstImage(await (lock ? lock.finish(insert) : this.#hot.run(insert)))
   }
 
   /** Locks the row for a read-modify-write within `tx`. */
@@ -207,6 +225,23 @@ export class ImageRepository {
       )
       return fn(tx)
     })
+  }
+
+  /**
+   * An upload's transaction: BEGIN, the content lock of `md5` shared (as `withContentLock`) and,
+   * when asked, the near-duplicate lookup, written together (one round trip on PostgreSQL). `fn`
+   * stores the object and ends it with `insertIfAbsent(row, lock)`; rolled back if `fn` throws.
+   */
+  withUploadLock<T>(
+    md5: string,
+    near: NearQuery | undefined,
+    fn: (lock: UploadLock) => Promise<T>,
+  ): Promise<T> {
+    const opening = [lockContentShared(lockKey(md5))]
+    if (near) opening.push(nearDuplicatesStatement(near))
+    return this.#hot.transaction(opening, ([, nearRows], finish) =>
+      fn({ nearDuplicates: nearRows?.map(similarRowFrom), finish }),
+    )
   }
 
   /**

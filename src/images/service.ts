@@ -7,7 +7,6 @@ import { type ImageInfo, inspectImage } from '../media/inspect'
 import { stripLocation } from '../media/strip-location'
 import type { PerceptualHash } from '../similarity/dhash'
 import type { NearDuplicatePolicy } from '../similarity/policy'
-import { MAX_NEAR_DUPLICATES_LISTED } from '../similarity/policy'
 import type { SimilarRow } from '../similarity/repository'
 import type { NearDuplicateService } from '../similarity/service'
 import type { Storage } from '../storage/storage'
@@ -249,6 +248,8 @@ export class ImageService {
    * Object first, row second, both under the shared content lock: a row is only ever committed
    * after its object is in storage, and a concurrent delete cannot remove the object in between.
    * A crash after the put leaves at most an orphan object, which `reconcile` lists and removes.
+   * On PostgreSQL new content takes three round trips (lookup; BEGIN + lock + near-duplicates;
+   * insert + COMMIT) and a duplicate one (see `withUploadLock`).
    */
   async upload(input: UploadInput): Promise<UploadOutcome> {
     const image = this.inspect(input.bytes)
@@ -268,36 +269,42 @@ export class ImageService {
     }
 
     const perceptual = await this.perceptualHash(bytes, image.mimetype)
-    const near = await this.nearDuplicatesOf(perceptual, input.nearDuplicatePolicy ?? 'warn')
+    const policy = input.nearDuplicatePolicy ?? 'warn'
+    const nearQuery = this.nearDuplicateQuery(perceptual, policy)
 
     const s3Key = objectKeyFor(md5, image.extension)
-    const created = await this.repo.withContentLock(md5, 'shared', async (tx) => {
-      await this.storage.put(s3Key, bytes, image.mimetype)
-      await this.options.hooks?.afterObjectPut?.(md5)
-      return this.repo.insertIfAbsent(
-        {
-          id: Bun.randomUUIDv7(),
-          md5Hash: md5,
-          clientMd5: md5 === clientMd5 ? null : clientMd5,
-          s3Key,
-          originalFilename: input.filename,
-          mimetype: image.mimetype,
-          filesize: bytes.byteLength,
-          width: image.width,
-          height: image.height,
-          title: input.title,
-          description: input.description,
-          tags: input.tags,
-          metadata: input.metadata,
-          uploadedBy: input.uploadedBy,
-          perceptualHash: perceptual?.hash,
-          perceptualHashLowInformation: perceptual?.lowInformation ?? false,
-          ...this.options.initialAnalysis?.(image.mimetype),
-          ...(decoded && decodedColumns(decoded)),
-        },
-        tx,
-      )
-    })
+    const row: NewImageRow = {
+      id: Bun.randomUUIDv7(),
+      md5Hash: md5,
+      clientMd5: md5 === clientMd5 ? null : clientMd5,
+      s3Key,
+      originalFilename: input.filename,
+      mimetype: image.mimetype,
+      filesize: bytes.byteLength,
+      width: image.width,
+      height: image.height,
+      title: input.title,
+      description: input.description,
+      tags: input.tags,
+      metadata: input.metadata,
+      uploadedBy: input.uploadedBy,
+      perceptualHash: perceptual?.hash,
+      perceptualHashLowInformation: perceptual?.lowInformation ?? false,
+      ...this.options.initialAnalysis?.(image.mimetype),
+      ...(decoded && decodedColumns(decoded)),
+    }
+    const { created, near } = await this.repo.withUploadLock(
+      md5,
+      nearQuery ?? undefined,
+      async (lock) => {
+        // The verdict comes before anything is written; `reject` rolls the transaction back.
+        const near = nearQuery === undefined ? null : (lock.nearDuplicates ?? [])
+        if (policy === 'reject' && near && near.length > 0) throw new SimilarImageExists(near)
+        await this.storage.put(s3Key, bytes, image.mimetype)
+        await this.options.hooks?.afterObjectPut?.(md5)
+        return { created: await this.repo.insertIfAbsent(row, lock), near }
+      },
+    )
     if (created) return { created: true, image: created, nearDuplicates: near }
     // Lost the race to a concurrent upload of the same bytes: that row is committed by now,
     // unless it was deleted in the meantime, in which case this upload simply tries again.
@@ -313,16 +320,14 @@ export class ImageService {
     return this.options.nearDuplicates?.hash(bytes, mimetype) ?? Promise.resolve(null)
   }
 
-  /** The verdict before anything is written: null when not looked for; throws on `reject`. */
-  private async nearDuplicatesOf(hash: PerceptualHash | null, policy: NearDuplicatePolicy) {
+  /**
+   * The near-duplicate lookup the upload runs under its lock: undefined when not looked for
+   * (policy `allow`, no hash), null when there is nothing to look up (a low-information hash).
+   */
+  private nearDuplicateQuery(hash: PerceptualHash | null, policy: NearDuplicatePolicy) {
     const { nearDuplicates } = this.options
-    if (!hash || !nearDuplicates || policy === 'allow') return null
-    const { images } = await nearDuplicates.near(hash, {
-      maxDistance: nearDuplicates.options.distance,
-      limit: MAX_NEAR_DUPLICATES_LISTED,
-    })
-    if (policy === 'reject' && images.length > 0) throw new SimilarImageExists(images)
-    return images
+    if (!hash || !nearDuplicates || policy === 'allow') return undefined
+    return nearDuplicates.uploadQuery(hash)
   }
 
   /**

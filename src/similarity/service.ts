@@ -1,4 +1,6 @@
 import { type PerceptualHash, perceptualHash } from './dhash'
+import type { NearQuery } from './near-statement'
+import { MAX_NEAR_DUPLICATES_LISTED } from './policy'
 import type { SimilarityRepository, SimilarRow } from './repository'
 
 export type NearDuplicateOptions = {
@@ -58,6 +60,20 @@ export class NearDuplicateService {
     const nextCursor =
       rows.length > query.limit && last ? encodeSimilarCursor(last.distance, last.id) : null
     return { images, nextCursor }
+  }
+
+  /**
+   * The lookup naming an upload's near-duplicates (the upload runs it under its content lock):
+   * within the default distance, at most `MAX_NEAR_DUPLICATES_LISTED`; null when the hash is
+   * low-information, near nothing.
+   */
+  uploadQuery(hash: PerceptualHash): NearQuery | null {
+    if (hash.lowInformation) return null
+    return {
+      hash: hash.hash,
+      maxDistance: this.options.distance,
+      limit: MAX_NEAR_DUPLICATES_LISTED,
+    }
   }
 
   /** The stored hash of an image; undefined: no such image, null: it has no comparable hash. */
