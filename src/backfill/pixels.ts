@@ -5,6 +5,7 @@ import { images } from '../db/schema'
 import { decodedColumns } from '../images/service'
 import { decodeImage } from '../media/decode'
 import { inspectImage } from '../media/inspect'
+import { RENDITION } from '../similarity/dhash'
 import type { Storage } from '../storage/storage'
 import type { BackfillFailure } from './backfill'
 
@@ -60,7 +61,10 @@ export async function backfillPixels(options: PixelBackfillOptions): Promise<Pix
       const bytes = await new Response(await storage.read(row.s3Key)).bytes()
       const inspected = inspectImage(bytes)
       if (!inspected.ok) throw new Error(inspected.message)
-      const decoded = await decodeImage(bytes, inspected.info, { maxPixels: options.maxPixels })
+      const decoded = await decodeImage(bytes, inspected.info, {
+        maxPixels: options.maxPixels,
+        rendition: RENDITION,
+      })
       const columns = decodedColumns(decoded)
       if (options.locationPolicy !== 'keep') {
         Object.assign(columns, { gpsLatitude: null, gpsLongitude: null, gpsAltitude: null })

@@ -5,7 +5,12 @@ import { readExif } from '../media/exif'
 import type { ImageLimits } from '../media/frame-budget'
 import { type ImageInfo, inspectImage } from '../media/inspect'
 import { stripLocation } from '../media/strip-location'
-import type { PerceptualHash } from '../similarity/dhash'
+import {
+  isHashable,
+  type PerceptualHash,
+  perceptualHashFromRendition,
+  RENDITION,
+} from '../similarity/dhash'
 import type { NearDuplicatePolicy } from '../similarity/policy'
 import type { SimilarRow } from '../similarity/repository'
 import type { NearDuplicateService } from '../similarity/service'
@@ -124,7 +129,10 @@ export class ImageService {
   async decode(bytes: Uint8Array, info: ImageInfo): Promise<DecodedImage | undefined> {
     if (!this.pixels) return undefined
     try {
-      return await decodeImage(bytes, info, { maxPixels: this.pixels.maxPixels })
+      return await decodeImage(bytes, info, {
+        maxPixels: this.pixels.maxPixels,
+        rendition: RENDITION,
+      })
     } catch (err) {
       if (err instanceof UndecodableImage) throw new ImageRejected('corrupt', err.message)
       throw err
@@ -268,7 +276,7 @@ export class ImageService {
       if (same) return { created: false, image: same }
     }
 
-    const perceptual = await this.perceptualHash(bytes, image.mimetype)
+    const perceptual = await this.perceptualHash(bytes, image, decoded)
     const policy = input.nearDuplicatePolicy ?? 'warn'
     const nearQuery = this.nearDuplicateQuery(perceptual, policy)
 
@@ -312,12 +320,16 @@ export class ImageService {
     return winner ? { created: false, image: winner } : this.upload(input)
   }
 
-  /**
-   * The upload's perceptual hash, from a decode of its own: the decode pass's 32 px raster is too
-   * small for the hash's 72×64 rendition (see `perceptualHashFromRendition`).
-   */
-  private perceptualHash(bytes: Uint8Array, mimetype: string): Promise<PerceptualHash | null> {
-    return this.options.nearDuplicates?.hash(bytes, mimetype) ?? Promise.resolve(null)
+  /** The upload's perceptual hash: from the decode pass's rendition, or a decode of its own. */
+  private async perceptualHash(
+    bytes: Uint8Array,
+    image: ImageInfo,
+    decoded: DecodedImage | undefined,
+  ): Promise<PerceptualHash | null> {
+    const { nearDuplicates } = this.options
+    if (!nearDuplicates || !isHashable(image.format)) return null
+    if (decoded) return perceptualHashFromRendition(decoded.grey)
+    return nearDuplicates.hash(bytes, image.mimetype)
   }
 
   /**

@@ -1,20 +1,19 @@
 import { rgbaToThumbHash } from 'thumbhash'
 import { BmpDecodeError } from './bmp-decode'
 import { type ExifFields, readExif } from './exif'
-import type { ImageInfo } from './inspect'
+import type { ImageFormat, ImageInfo } from './inspect'
 import { openPixels } from './pixels'
 
-/**
- * Side of the one small raster everything is derived from. ThumbHash takes up to 100 px but keeps
- * only a few DCT coefficients, so 32 px gives the same placeholder at a tenth of the JS work; it
- * is also the classic input size of a DCT perceptual hash.
- */
-const DECODE_SIDE = 32
+/** Longest side of the raster a ThumbHash is computed from (it keeps only a few DCT terms). */
+const THUMBHASH_SIDE = 32
+
+/** Width and height of the one raster a decode reduces an image to. */
+export type RenditionSize = { width: number; height: number }
 
 export type DecodeOptions = {
   maxPixels: number
-  /** Also return a greyscale rendition of this size (e.g. 9x8 for a perceptual hash). */
-  grey?: { width: number; height: number }
+  /** The rendition every output comes from; also returned in greyscale (a perceptual hash's input). */
+  rendition: RenditionSize
 }
 
 /** Everything the upload learns from the pixels and metadata, in one pass over the bytes. */
@@ -22,17 +21,18 @@ export type DecodedImage = {
   /** Base64 ThumbHash of the auto-oriented image, for placeholders. */
   thumbhash: string
   exif: ExifFields
-  /** Row-major 8-bit greyscale, `grey.width * grey.height` bytes, when asked for. */
-  grey?: Uint8Array
+  /** Row-major 8-bit greyscale of the rendition (alpha flattened on white). */
+  grey: Uint8Array
 }
 
 /** The pixel data would not decode (truncated scan, corrupt compressed data, ...). */
 export class UndecodableImage extends Error {}
 
 /**
- * Decodes the image once, shrunk on load (JPEG and WebP decode at a fraction of full size; BMP
- * is sampled down), to at most 32 px a side, and derives every output from that small raster.
- * EXIF is read from the metadata segments alongside.
+ * Decodes the image once into a small RGBA rendition, stretched to `rendition` (JPEG and WebP
+ * shrink on load, BMP is sampled down), and derives every output from it: the ThumbHash (the
+ * rendition resampled back to the image's aspect ratio) and the greyscale rendition. Decoding is
+ * most of an upload's CPU time, so it happens once. EXIF is read from the metadata alongside.
  */
 export async function decodeImage(
   bytes: Uint8Array,
@@ -40,40 +40,110 @@ export async function decodeImage(
   options: DecodeOptions,
 ): Promise<DecodedImage> {
   const exif = readExif(bytes, info.format)
-  let small: { data: Buffer; info: { width: number; height: number } }
+  let rgba: Uint8Array
   try {
-    small = await openPixels(bytes, info.format, {
+    rgba = await renderRgba(bytes, info.format, {
+      ...options.rendition,
       maxPixels: options.maxPixels,
-      longest: DECODE_SIDE,
       strict: true,
     })
-      .resize(DECODE_SIDE, DECODE_SIDE, { fit: 'inside', withoutEnlargement: true })
-      .ensureAlpha()
-      .raw()
-      .toBuffer({ resolveWithObject: true })
   } catch (err) {
     throw new UndecodableImage(decodeMessage(info, err))
   }
-  const { width, height } = small.info
-  const thumbhash = Buffer.from(rgbaToThumbHash(width, height, small.data)).toString('base64')
-  const grey = options.grey && (await greyRendition(small, options.grey))
-  return { thumbhash, exif: await exif, ...(grey ? { grey } : {}) }
+  const { width, height } = options.rendition
+  const fields = await exif
+  // Orientations 5-8 turn the image a quarter: its displayed width is the stored height.
+  const turned = fields.orientation !== null && fields.orientation >= 5
+  const shown = turned
+    ? { width: info.height, height: info.width }
+    : { width: info.width, height: info.height }
+  const small = resampleToAspect(rgba, options.rendition, shown, THUMBHASH_SIDE)
+  const thumbhash = Buffer.from(rgbaToThumbHash(small.width, small.height, small.data))
+  return {
+    thumbhash: thumbhash.toString('base64'),
+    exif: fields,
+    grey: greyOnWhite(rgba, width * height),
+  }
 }
 
-async function greyRendition(
-  small: { data: Buffer; info: { width: number; height: number } },
-  size: { width: number; height: number },
-) {
-  const { default: sharp } = await import('sharp')
-  const out = await sharp(small.data, {
-    raw: { width: small.info.width, height: small.info.height, channels: 4 },
+/**
+ * The first frame, EXIF-oriented, stretched to `width`×`height`, as 8-bit RGBA; libvips resizes
+ * with a cubic kernel and premultiplied alpha. `strict` fails on any decoder warning.
+ */
+export async function renderRgba(
+  bytes: Uint8Array,
+  format: ImageFormat,
+  options: RenditionSize & { maxPixels: number; strict: boolean },
+): Promise<Uint8Array> {
+  const { width, height } = options
+  const data = await openPixels(bytes, format, {
+    maxPixels: options.maxPixels,
+    longest: Math.max(width, height),
+    strict: options.strict,
   })
-    .removeAlpha()
-    .toColourspace('b-w')
-    .resize(size.width, size.height, { fit: 'fill' })
+    .resize(width, height, { fit: 'fill', kernel: 'cubic' })
+    .ensureAlpha()
     .raw()
     .toBuffer()
-  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength)
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+}
+
+// sRGB byte -> linear light, for a luminance computed the way libvips' b-w colourspace does.
+const LINEAR = Float64Array.from({ length: 256 }, (_, v) => {
+  const c = v / 255
+  return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4
+})
+
+function toSrgbByte(linear: number) {
+  const c = linear <= 0.0031308 ? linear * 12.92 : 1.055 * linear ** (1 / 2.4) - 0.055
+  return Math.max(0, Math.min(255, Math.round(c * 255)))
+}
+
+/** Rec. 709 luminance of each RGBA pixel, composited on white first. */
+export function greyOnWhite(rgba: Uint8Array, pixels: number): Uint8Array {
+  const grey = new Uint8Array(pixels)
+  for (let i = 0; i < pixels; i++) {
+    const o = i * 4
+    const alpha = (rgba[o + 3] as number) / 255
+    const channel = (k: number) =>
+      LINEAR[Math.round((rgba[o + k] as number) * alpha + 255 * (1 - alpha))] as number
+    grey[i] = toSrgbByte(0.2126 * channel(0) + 0.7152 * channel(1) + 0.0722 * channel(2))
+  }
+  return grey
+}
+
+/**
+ * Box-averages a stretched RGBA raster back to the `shown` aspect ratio, at most `side` pixels on
+ * the longer edge (never more than the image itself has).
+ */
+export function resampleToAspect(
+  rgba: Uint8Array,
+  from: RenditionSize,
+  shown: RenditionSize,
+  side: number,
+): { width: number; height: number; data: Uint8Array } {
+  const scale = Math.min(1, side / Math.max(shown.width, shown.height))
+  const width = Math.max(1, Math.round(shown.width * scale))
+  const height = Math.max(1, Math.round(shown.height * scale))
+  const data = new Uint8Array(width * height * 4)
+  for (let y = 0; y < height; y++) {
+    const y0 = Math.floor((y * from.height) / height)
+    const y1 = Math.max(y0 + 1, Math.floor(((y + 1) * from.height) / height))
+    for (let x = 0; x < width; x++) {
+      const x0 = Math.floor((x * from.width) / width)
+      const x1 = Math.max(x0 + 1, Math.floor(((x + 1) * from.width) / width))
+      const sum = [0, 0, 0, 0]
+      for (let sy = y0; sy < y1; sy++) {
+        for (let sx = x0; sx < x1; sx++) {
+          const o = (sy * from.width + sx) * 4
+          for (let k = 0; k < 4; k++) sum[k] = (sum[k] as number) + (rgba[o + k] as number)
+        }
+      }
+      const n = (y1 - y0) * (x1 - x0)
+      for (let k = 0; k < 4; k++) data[(y * width + x) * 4 + k] = Math.round((sum[k] as number) / n)
+    }
+  }
+  return { width, height, data }
 }
 
 function decodeMessage(info: ImageInfo, err: unknown) {

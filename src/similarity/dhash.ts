@@ -1,4 +1,5 @@
-import sharp from 'sharp'
+import { greyOnWhite, renderRgba } from '../media/decode'
+import { type ImageFormat, SUPPORTED_FORMATS } from '../media/inspect'
 
 /** Width and height of the greyscale grid a dHash is computed from. */
 export const DHASH_WIDTH = 9
@@ -10,6 +11,8 @@ const BLOCK = 8
 /** Size of the greyscale rendition the hash is made from (what the upload's decode pass hands over). */
 export const RENDITION_WIDTH = DHASH_WIDTH * BLOCK
 export const RENDITION_HEIGHT = DHASH_HEIGHT * BLOCK
+/** The rendition's size, as the decode pass takes it. */
+export const RENDITION = { width: RENDITION_WIDTH, height: RENDITION_HEIGHT } as const
 
 export type PerceptualHash = {
   /** 64-bit difference hash as a signed 64-bit integer (PostgreSQL `bigint`). */
@@ -99,39 +102,41 @@ export const perceptualHashFromRendition = (rendition: Uint8Array) =>
   perceptualHashFromGrey9x8(grey9x8FromRendition(rendition))
 
 /**
- * The 72×64 greyscale rendition of an encoded image: first frame, EXIF-oriented, alpha flattened
- * on white. sharp shrinks JPEG and WebP on load, so a 12 MP photo is never decoded at full size.
+ * The 72×64 greyscale rendition of an encoded image, made exactly as the upload's decode pass
+ * makes it (`decodeImage`), so a hash computed here matches the stored ones: first frame,
+ * EXIF-oriented, stretched with a cubic kernel, alpha flattened on white. JPEG and WebP shrink
+ * on load, so a 12 MP photo is never decoded at full size.
  */
 export async function renderGreyRendition(
   bytes: Uint8Array,
+  format: ImageFormat,
   options: { limitInputPixels: number },
 ): Promise<Uint8Array> {
-  const { data, info } = await sharp(bytes, { limitInputPixels: options.limitInputPixels })
-    .rotate()
-    .flatten({ background: '#ffffff' })
-    .resize(RENDITION_WIDTH, RENDITION_HEIGHT, { fit: 'fill', kernel: 'cubic' })
-    .greyscale()
-    .raw()
-    .toBuffer({ resolveWithObject: true })
-  if (info.channels !== 1) throw new Error(`expected one grey channel, got ${info.channels}`)
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+  const rgba = await renderRgba(bytes, format, {
+    ...RENDITION,
+    maxPixels: options.limitInputPixels,
+    strict: false,
+  })
+  return greyOnWhite(rgba, RENDITION.width * RENDITION.height)
 }
 
-// libvips has no BMP loader: the pixel pipeline's own BMP decoder will feed those (see service).
-const UNREADABLE_BY_SHARP = new Set(['image/bmp'])
+/** BMP is not hashed yet: the similarity API and the backfill document it as such. */
+export const isHashable = (format: ImageFormat) => format !== 'bmp'
 
 /**
- * The perceptual hash of an upload, or null when it cannot be computed (BMP, or pixel data
- * sharp cannot decode: the upload itself is judged elsewhere, by the header check).
+ * The perceptual hash of stored or searched-with bytes, or null when it cannot be computed
+ * (not a supported image type, or pixel data that does not decode: an upload itself is judged
+ * elsewhere, by the header check and the decode pass).
  */
 export async function perceptualHash(
   bytes: Uint8Array,
   mimetype: string,
   options: { limitInputPixels: number },
 ): Promise<PerceptualHash | null> {
-  if (UNREADABLE_BY_SHARP.has(mimetype)) return null
+  const format = SUPPORTED_FORMATS.find((f) => f.mimetype === mimetype)?.format
+  if (!format || !isHashable(format)) return null
   try {
-    return perceptualHashFromRendition(await renderGreyRendition(bytes, options))
+    return perceptualHashFromRendition(await renderGreyRendition(bytes, format, options))
   } catch {
     return null
   }

@@ -1,7 +1,13 @@
 import { describe, expect, test } from 'bun:test'
 import sharp from 'sharp'
-import { decodeImage, UndecodableImage } from '../../src/media/decode'
+import {
+  decodeImage,
+  greyOnWhite,
+  resampleToAspect,
+  UndecodableImage,
+} from '../../src/media/decode'
 import { inspectImage } from '../../src/media/inspect'
+import { RENDITION } from '../../src/similarity/dhash'
 import { makeBmp, makeJpeg } from '../support/images'
 
 const info = (bytes: Uint8Array) => {
@@ -29,10 +35,10 @@ describe('decodeImage', () => {
     const bytes = await halves(640, 480)
     const decoded = await decodeImage(bytes, info(bytes), {
       maxPixels: 1e8,
-      grey: { width: 9, height: 8 },
+      rendition: { width: 9, height: 8 },
     })
-    expect(decoded.grey?.byteLength).toBe(72)
-    const grey = decoded.grey ?? new Uint8Array()
+    expect(decoded.grey.byteLength).toBe(72)
+    const grey = decoded.grey
     for (let row = 0; row < 8; row++) {
       expect(grey[row * 9] ?? 255).toBeLessThan(40)
       expect(grey[row * 9 + 8] ?? 0).toBeGreaterThan(210)
@@ -40,18 +46,39 @@ describe('decodeImage', () => {
     expect(decoded.thumbhash.length).toBeGreaterThan(10)
   })
 
-  test('no grey rendition unless asked; BMP goes through the own decoder', async () => {
+  test('BMP goes through the own decoder into the same rendition', async () => {
     const bytes = makeBmp(200, 100)
-    const decoded = await decodeImage(bytes, info(bytes), { maxPixels: 1e8 })
-    expect(decoded.grey).toBeUndefined()
+    const decoded = await decodeImage(bytes, info(bytes), { maxPixels: 1e8, rendition: RENDITION })
+    expect(decoded.grey.byteLength).toBe(72 * 64)
+    expect(decoded.thumbhash).toBeString()
     expect(decoded.exif.cameraMake).toBeNull()
+  })
+
+  test('the thumbhash raster has the shown aspect ratio, at most 32 px, never enlarged', () => {
+    const from = { width: 72, height: 64 }
+    const rgba = new Uint8Array(72 * 64 * 4).fill(200)
+    const wide = resampleToAspect(rgba, from, { width: 4000, height: 1000 }, 32)
+    expect([wide.width, wide.height]).toEqual([32, 8])
+    expect(wide.data.every((v) => v === 200)).toBe(true)
+    const tiny = resampleToAspect(rgba, from, { width: 10, height: 5 }, 32)
+    expect([tiny.width, tiny.height]).toEqual([10, 5])
+    const thin = resampleToAspect(rgba, from, { width: 1, height: 5000 }, 32)
+    expect([thin.width, thin.height]).toEqual([1, 32])
+  })
+
+  test('grey is Rec. 709 luminance after compositing on white', () => {
+    const pixels = new Uint8Array([0, 0, 0, 255, 255, 255, 255, 255, 0, 0, 0, 0, 255, 0, 0, 255])
+    // Black, white, fully transparent (white once composited), pure red (0.2126 linear).
+    expect([...greyOnWhite(pixels, 4)]).toEqual([0, 255, 255, 127])
   })
 
   test('MAX_IMAGE_PIXELS is enforced by libvips too (one pixel over fails)', async () => {
     const bytes = makeJpeg(100, 50, { seed: 1 })
-    expect((await decodeImage(bytes, info(bytes), { maxPixels: 5000 })).thumbhash).toBeString()
-    expect(decodeImage(bytes, info(bytes), { maxPixels: 4999 })).rejects.toBeInstanceOf(
-      UndecodableImage,
-    )
+    expect(
+      (await decodeImage(bytes, info(bytes), { maxPixels: 5000, rendition: RENDITION })).thumbhash,
+    ).toBeString()
+    expect(
+      decodeImage(bytes, info(bytes), { maxPixels: 4999, rendition: RENDITION }),
+    ).rejects.toBeInstanceOf(UndecodableImage)
   })
 })
