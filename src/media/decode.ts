@@ -40,9 +40,9 @@ export async function decodeImage(
   options: DecodeOptions,
 ): Promise<DecodedImage> {
   const exif = readExif(bytes, info.format)
-  let rgba: Uint8Array
+  let rendition: Rendition
   try {
-    rgba = await renderRgba(bytes, info.format, {
+    rendition = await renderRendition(bytes, info.format, {
       ...options.rendition,
       maxPixels: options.maxPixels,
       strict: true,
@@ -50,42 +50,46 @@ export async function decodeImage(
   } catch (err) {
     throw new UndecodableImage(decodeMessage(info, err))
   }
-  const { width, height } = options.rendition
   const fields = await exif
   // Orientations 5-8 turn the image a quarter: its displayed width is the stored height.
   const turned = fields.orientation !== null && fields.orientation >= 5
   const shown = turned
     ? { width: info.height, height: info.width }
     : { width: info.width, height: info.height }
-  const small = resampleToAspect(rgba, options.rendition, shown, THUMBHASH_SIDE)
+  const small = resampleToAspect(rendition, shown, THUMBHASH_SIDE)
   const thumbhash = Buffer.from(rgbaToThumbHash(small.width, small.height, small.data))
-  return {
-    thumbhash: thumbhash.toString('base64'),
-    exif: fields,
-    grey: greyOnWhite(rgba, width * height),
-  }
+  return { thumbhash: thumbhash.toString('base64'), exif: fields, grey: greyOnWhite(rendition) }
 }
 
+/** Row-major 8-bit sRGB pixels, with alpha (4 channels) only when the image has it. */
+export type Rendition = RenditionSize & { data: Uint8Array; channels: 3 | 4 }
+
 /**
- * The first frame, EXIF-oriented, stretched to `width`×`height`, as 8-bit RGBA; libvips resizes
+ * The first frame, EXIF-oriented, stretched to `width`×`height`, as 8-bit sRGB; libvips resizes
  * with a cubic kernel and premultiplied alpha. `strict` fails on any decoder warning.
  */
-export async function renderRgba(
+export async function renderRendition(
   bytes: Uint8Array,
   format: ImageFormat,
   options: RenditionSize & { maxPixels: number; strict: boolean },
-): Promise<Uint8Array> {
+): Promise<Rendition> {
   const { width, height } = options
-  const data = await openPixels(bytes, format, {
+  const { data, info } = await openPixels(bytes, format, {
     maxPixels: options.maxPixels,
     longest: Math.max(width, height),
     strict: options.strict,
   })
     .resize(width, height, { fit: 'fill', kernel: 'cubic' })
-    .ensureAlpha()
     .raw()
-    .toBuffer()
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+    .toBuffer({ resolveWithObject: true })
+  // Raw output is sRGB whatever the input's colourspace: three channels, or four with alpha.
+  const channels = info.channels === 4 ? 4 : 3
+  return {
+    width,
+    height,
+    channels,
+    data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+  }
 }
 
 // sRGB byte -> linear light, for a luminance computed the way libvips' b-w colourspace does.
@@ -99,26 +103,35 @@ function toSrgbByte(linear: number) {
   return Math.max(0, Math.min(255, Math.round(c * 255)))
 }
 
-/** Rec. 709 luminance of each RGBA pixel, composited on white first. */
-export function greyOnWhite(rgba: Uint8Array, pixels: number): Uint8Array {
-  const grey = new Uint8Array(pixels)
-  for (let i = 0; i < pixels; i++) {
-    const o = i * 4
-    const alpha = (rgba[o + 3] as number) / 255
-    const channel = (k: number) =>
-      LINEAR[Math.round((rgba[o + k] as number) * alpha + 255 * (1 - alpha))] as number
-    grey[i] = toSrgbByte(0.2126 * channel(0) + 0.7152 * channel(1) + 0.0722 * channel(2))
+/** Rec. 709 luminance of each pixel, composited on white first. */
+export function greyOnWhite({ data, channels, width, height }: Rendition): Uint8Array {
+  const grey = new Uint8Array(width * height)
+  for (let i = 0, o = 0; i < grey.length; i++, o += channels) {
+    let r = data[o] as number
+    let g = data[o + 1] as number
+    let b = data[o + 2] as number
+    if (channels === 4) {
+      const alpha = (data[o + 3] as number) / 255
+      const white = 255 * (1 - alpha)
+      r = Math.round(r * alpha + white)
+      g = Math.round(g * alpha + white)
+      b = Math.round(b * alpha + white)
+    }
+    grey[i] = toSrgbByte(
+      0.2126 * (LINEAR[r] as number) +
+        0.7152 * (LINEAR[g] as number) +
+        0.0722 * (LINEAR[b] as number),
+    )
   }
   return grey
 }
 
 /**
- * Box-averages a stretched RGBA raster back to the `shown` aspect ratio, at most `side` pixels on
- * the longer edge (never more than the image itself has).
+ * Box-averages a stretched rendition back to the `shown` aspect ratio as RGBA (ThumbHash's
+ * input), at most `side` pixels on the longer edge and never more than the image itself has.
  */
 export function resampleToAspect(
-  rgba: Uint8Array,
-  from: RenditionSize,
+  from: Rendition,
   shown: RenditionSize,
   side: number,
 ): { width: number; height: number; data: Uint8Array } {
@@ -126,21 +139,32 @@ export function resampleToAspect(
   const width = Math.max(1, Math.round(shown.width * scale))
   const height = Math.max(1, Math.round(shown.height * scale))
   const data = new Uint8Array(width * height * 4)
+  const { channels } = from
   for (let y = 0; y < height; y++) {
     const y0 = Math.floor((y * from.height) / height)
     const y1 = Math.max(y0 + 1, Math.floor(((y + 1) * from.height) / height))
     for (let x = 0; x < width; x++) {
       const x0 = Math.floor((x * from.width) / width)
       const x1 = Math.max(x0 + 1, Math.floor(((x + 1) * from.width) / width))
-      const sum = [0, 0, 0, 0]
+      let r = 0
+      let g = 0
+      let b = 0
+      let a = 0
       for (let sy = y0; sy < y1; sy++) {
         for (let sx = x0; sx < x1; sx++) {
-          const o = (sy * from.width + sx) * 4
-          for (let k = 0; k < 4; k++) sum[k] = (sum[k] as number) + (rgba[o + k] as number)
+          const o = (sy * from.width + sx) * channels
+          r += from.data[o] as number
+          g += from.data[o + 1] as number
+          b += from.data[o + 2] as number
+          a += channels === 4 ? (from.data[o + 3] as number) : 255
         }
       }
       const n = (y1 - y0) * (x1 - x0)
-      for (let k = 0; k < 4; k++) data[(y * width + x) * 4 + k] = Math.round((sum[k] as number) / n)
+      const out = (y * width + x) * 4
+      data[out] = Math.round(r / n)
+      data[out + 1] = Math.round(g / n)
+      data[out + 2] = Math.round(b / n)
+      data[out + 3] = Math.round(a / n)
     }
   }
   return { width, height, data }

@@ -1,4 +1,4 @@
-import { greyOnWhite, renderRgba } from '../media/decode'
+import { greyOnWhite, renderRendition } from '../media/decode'
 import { type ImageFormat, SUPPORTED_FORMATS } from '../media/inspect'
 
 /** Width and height of the greyscale grid a dHash is computed from. */
@@ -112,12 +112,12 @@ export async function renderGreyRendition(
   format: ImageFormat,
   options: { limitInputPixels: number },
 ): Promise<Uint8Array> {
-  const rgba = await renderRgba(bytes, format, {
+  const rendition = await renderRendition(bytes, format, {
     ...RENDITION,
     maxPixels: options.limitInputPixels,
     strict: false,
   })
-  return greyOnWhite(rgba, RENDITION.width * RENDITION.height)
+  return greyOnWhite(rendition)
 }
 
 /** BMP is not hashed yet: the similarity API and the backfill document it as such. */

@@ -55,21 +55,30 @@ describe('decodeImage', () => {
   })
 
   test('the thumbhash raster has the shown aspect ratio, at most 32 px, never enlarged', () => {
-    const from = { width: 72, height: 64 }
-    const rgba = new Uint8Array(72 * 64 * 4).fill(200)
-    const wide = resampleToAspect(rgba, from, { width: 4000, height: 1000 }, 32)
+    const from = { width: 72, height: 64, channels: 3 as const }
+    const rendition = { ...from, data: new Uint8Array(72 * 64 * 3).fill(200) }
+    const wide = resampleToAspect(rendition, { width: 4000, height: 1000 }, 32)
     expect([wide.width, wide.height]).toEqual([32, 8])
-    expect(wide.data.every((v) => v === 200)).toBe(true)
-    const tiny = resampleToAspect(rgba, from, { width: 10, height: 5 }, 32)
+    // RGBA out, opaque when the rendition has no alpha.
+    expect(wide.data.every((v, i) => v === (i % 4 === 3 ? 255 : 200))).toBe(true)
+    const tiny = resampleToAspect(rendition, { width: 10, height: 5 }, 32)
     expect([tiny.width, tiny.height]).toEqual([10, 5])
-    const thin = resampleToAspect(rgba, from, { width: 1, height: 5000 }, 32)
+    const thin = resampleToAspect(rendition, { width: 1, height: 5000 }, 32)
     expect([thin.width, thin.height]).toEqual([1, 32])
   })
 
   test('grey is Rec. 709 luminance after compositing on white', () => {
-    const pixels = new Uint8Array([0, 0, 0, 255, 255, 255, 255, 255, 0, 0, 0, 0, 255, 0, 0, 255])
+    const data = new Uint8Array([0, 0, 0, 255, 255, 255, 255, 255, 0, 0, 0, 0, 255, 0, 0, 255])
     // Black, white, fully transparent (white once composited), pure red (0.2126 linear).
-    expect([...greyOnWhite(pixels, 4)]).toEqual([0, 255, 255, 127])
+    const rgba = { width: 4, height: 1, channels: 4 as const, data }
+    expect([...greyOnWhite(rgba)]).toEqual([0, 255, 255, 127])
+    const rgb = {
+      width: 2,
+      height: 1,
+      channels: 3 as const,
+      data: new Uint8Array([0, 0, 0, 255, 0, 0]),
+    }
+    expect([...greyOnWhite(rgb)]).toEqual([0, 127])
   })
 
   test('MAX_IMAGE_PIXELS is enforced by libvips too (one pixel over fails)', async () => {
