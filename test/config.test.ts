@@ -67,6 +67,17 @@ describe('loadConfig', () => {
     )
   })
 
+  test('PGLITE_SHARED_BUFFERS: a PostgreSQL size for the embedded database only', () => {
+    expect(loadConfig({ PGLITE_SHARED_BUFFERS: '64MB' }).database).toEqual({
+      kind: 'pglite',
+      dir: './data/pglite',
+      sharedBuffers: '64MB',
+    })
+    for (const bad of ['64', '64 MB', '0MB', 'lots', '1TB']) {
+      expect(() => loadConfig({ PGLITE_SHARED_BUFFERS: bad })).toThrow('PGLITE_SHARED_BUFFERS')
+    }
+  })
+
   test('new names win over legacy ones', () => {
     const c = loadConfig({
       DATABASE_URL: 'postgres://a@b/c',

@@ -14,7 +14,19 @@ export type Database = {
 
 export type DatabaseOptions =
   | { kind: 'postgres'; url: string; poolMax: number }
-  | { kind: 'pglite'; dir: string }
+  | {
+      kind: 'pglite'
+      dir: string
+      /** PostgreSQL's shared_buffers; DEFAULT_PGLITE_SHARED_BUFFERS when absent. */
+      sharedBuffers?: string
+    }
+
+/**
+ * PGlite's buffer pool lives in the process's WebAssembly memory and is touched whole at start:
+ * PostgreSQL's 128MB default was most of the embedded API's idle RSS. The operating system's page
+ * cache still holds the data files, so a smaller pool costs a copy per page read, not a disk read.
+ */
+export const DEFAULT_PGLITE_SHARED_BUFFERS = '16MB'
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   // Each driver is loaded only when used: module loading is most of the start-up time.
@@ -47,7 +59,13 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   if (!options.dir.includes('://')) await mkdir(options.dir, { recursive: true })
   const { PGlite } = await import('@electric-sql/pglite')
   const { drizzle: drizzlePglite } = await import('drizzle-orm/pglite')
-  const client = await PGlite.create(options.dir)
+  const client = await PGlite.create(options.dir, {
+    startParams: [
+      ...PGlite.defaultStartParams,
+      '-c',
+      `shared_buffers=${options.sharedBuffers ?? DEFAULT_PGLITE_SHARED_BUFFERS}`,
+    ],
+  })
   const db = drizzlePglite(client, { schema }) as unknown as Db
   return {
     db,
