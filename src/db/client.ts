@@ -1,6 +1,6 @@
-import { mkdir } from 'node:fs/promises'
 import { sql } from 'drizzle-orm'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
+import { prepareDataDir } from './pglite-data-dir'
 import * as schema from './schema'
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>
@@ -19,6 +19,8 @@ export type DatabaseOptions =
       dir: string
       /** PostgreSQL's shared_buffers; DEFAULT_PGLITE_SHARED_BUFFERS when absent. */
       sharedBuffers?: string
+      /** Where a new database is copied from (prepareDataDir); defaultTemplateDir() when absent. */
+      templateDir?: string
     }
 
 /**
@@ -56,7 +58,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     }
   }
   // PGlite is a single in-process PostgreSQL; `memory://` keeps it in memory (tests).
-  if (!options.dir.includes('://')) await mkdir(options.dir, { recursive: true })
+  if (!options.dir.includes('://')) {
+    await prepareDataDir(options.dir, options.templateDir)
+  }
   const { PGlite } = await import('@electric-sql/pglite')
   const { drizzle: drizzlePglite } = await import('drizzle-orm/pglite')
   const client = await PGlite.create(options.dir, {

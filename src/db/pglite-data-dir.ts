@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto'
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+
+const INITDB_SCRIPT = new URL('./pglite-initdb.ts', import.meta.url).pathname
+const ROOT = new URL('../..', import.meta.url).pathname
+
+/** How an embedded database directory was made ready. */
+export type DataDirSource = 'existing' | 'template' | 'initdb'
+
+/**
+ * The template every new embedded database is copied from: a database made by initdb once per
+ * installed PGlite version (the version decides the catalog layout), under node_modules/.cache.
+ */
+export async function defaultTemplateDir(): Promise<string> {
+  const manifest = Bun.resolveSync('@electric-sql/pglite/package.json', ROOT)
+  const { version } = JSON.parse(await readFile(manifest, 'utf8')) as { version: string }
+  return join(ROOT, 'node_modules', '.cache', 'image-metadata-api', `pglite-${version}`)
+}
+
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  )
+
+async function isMissingOrEmpty(dir: string): Promise<boolean> {
+  try {
+    return (await readdir(dir)).length === 0
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true
+    throw err
+  }
+}
+
+/** Copies a directory tree; the top directory is owner-only, whatever the source's mode. */
+async function copyTree(from: string, to: string, mode?: number): Promise<void> {
+  await mkdir(to, mode === undefined ? undefined : { mode })
+  const entries = await readdir(from, { withFileTypes: true })
+  await Promise.all(
+    entries.map((entry) =>
+      entry.isDirectory()
+        ? copyTree(join(from, entry.name), join(to, entry.name))
+        : copyFile(join(from, entry.name), join(to, entry.name)),
+    ),
+  )
+}
+
+/** initdb in a child process, so that its memory leaves with it. */
+async function initdbInChild(dir: string): Promise<void> {
+  const child = Bun.spawn([process.execPath, INITDB_SCRIPT, dir], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+    stdout: 'ignore',
+    stderr: 'pipe',
+  })
+  const [code, stderr] = await Promise.all([child.exited, new Response(child.stderr).text()])
+  if (code !== 0) {
+    throw new Error(`initdb of the embedded database failed (exit ${code}): ${stderr.trim()}`)
+  }
+}
+
+/** Keeps a copy of a fresh database as the template; a template that cannot be written is skipped. */
+async function saveTemplate(fresh: string, templateDir: string): Promise<void> {
+  const building = `${templateDir}.build-${randomUUID()}`
+  try {
+    await mkdir(dirname(templateDir), { recursive: true })
+    await copyTree(fresh, building, 0o700)
+    // Two processes may race here: either template is complete, the loser's copy is dropped.
+    await rename(building, templateDir)
+  } catch {
+    await rm(building, { recursive: true, force: true }).catch(() => {})
+  }
+}
+
+/**
+ * Makes `dir` hold an embedded database before PGlite opens it. An existing database (or a
+ * non-empty directory, which PGlite judges itself) is left alone; a missing or empty one gets a
+ * copy of the template, or, when there is none yet, a database made by initdb in a child process,
+ * which then becomes the template. The database is assembled beside `dir` and renamed into place,
+ * so an interrupted start never leaves half a database behind.
+ */
+export async function prepareDataDir(dir: string, template?: string): Promise<DataDirSource> {
+  if (!(await isMissingOrEmpty(dir))) return 'existing'
+  const templateDir = template ?? (await defaultTemplateDir())
+  const parent = dirname(dir)
+  await mkdir(parent, { recursive: true })
+  const prefix = `${basename(dir)}.new-`
+  // Left over by a start that was killed while copying.
+  for (const name of await readdir(parent)) {
+    if (name.startsWith(prefix)) await rm(join(parent, name), { recursive: true, force: true })
+  }
+  const fresh = join(parent, `${prefix}${randomUUID()}`)
+  let source: DataDirSource
+  try {
+    if (await exists(join(templateDir, 'PG_VERSION'))) {
+      await copyTree(templateDir, fresh, 0o700)
+      source = 'template'
+    } else {
+      await initdbInChild(fresh)
+      await saveTemplate(fresh, templateDir)
+      source = 'initdb'
+    }
+    // Replaces the empty directory, if there is one.
+    await rename(fresh, dir)
+  } catch (err) {
+    await rm(fresh, { recursive: true, force: true }).catch(() => {})
+    throw err
+  }
+  return source
+}
