@@ -8,7 +8,6 @@ import { migrate } from './db/migrate'
 import { waitForDatabase } from './db/wait'
 import { DownloadLinks } from './images/download-links'
 import type { Logger } from './logger'
-import { configureSharp } from './media/pixels'
 import { createMetrics, observeTable } from './metrics/metrics'
 import { ensureBucket } from './storage/bucket'
 import { openStorage } from './storage/open'
@@ -52,7 +51,6 @@ export async function buildDependencies(config: Config, logger: Logger): Promise
   if (usesDataDir(config)) {
     await secureDataDir(config.dataDir, SECRET_FILES, (msg, fields) => logger.warn(msg, fields))
   }
-  configureSharp()
   const database = await openDatabase(config.database)
   try {
     await waitForDatabase(database.ping, { timeoutSeconds: config.dbConnectTimeoutSeconds, logger })

@@ -1,8 +1,8 @@
-import { rgbaToThumbHash } from 'thumbhash'
 import { BmpDecodeError } from './bmp-decode'
 import { type ExifFields, readExif } from './exif'
 import type { ImageInfo } from './inspect'
 import { openPixels } from './pixels'
+import { loadSharp } from './sharp'
 
 /**
  * Side of the one small raster everything is derived from. ThumbHash takes up to 100 px but keeps
@@ -42,11 +42,13 @@ export async function decodeImage(
   const exif = readExif(bytes, info.format)
   let small: { data: Buffer; info: { width: number; height: number } }
   try {
-    small = await openPixels(bytes, info.format, {
-      maxPixels: options.maxPixels,
-      longest: DECODE_SIDE,
-      strict: true,
-    })
+    small = await (
+      await openPixels(bytes, info.format, {
+        maxPixels: options.maxPixels,
+        longest: DECODE_SIDE,
+        strict: true,
+      })
+    )
       .resize(DECODE_SIDE, DECODE_SIDE, { fit: 'inside', withoutEnlargement: true })
       .ensureAlpha()
       .raw()
@@ -55,6 +57,8 @@ export async function decodeImage(
     throw new UndecodableImage(decodeMessage(info, err))
   }
   const { width, height } = small.info
+  // Loaded by the first upload, like sharp: nothing at start-up needs it.
+  const { rgbaToThumbHash } = await import('thumbhash')
   const thumbhash = Buffer.from(rgbaToThumbHash(width, height, small.data)).toString('base64')
   const grey = options.grey && (await greyRendition(small, options.grey))
   return { thumbhash, exif: await exif, ...(grey ? { grey } : {}) }
@@ -64,7 +68,7 @@ async function greyRendition(
   small: { data: Buffer; info: { width: number; height: number } },
   size: { width: number; height: number },
 ) {
-  const { default: sharp } = await import('sharp')
+  const sharp = await loadSharp()
   const out = await sharp(small.data, {
     raw: { width: small.info.width, height: small.info.height, channels: 4 },
   })

@@ -1,4 +1,4 @@
-import sharp from 'sharp'
+import { loadSharp } from '../media/sharp'
 
 /** Width and height of the greyscale grid a dHash is computed from. */
 export const DHASH_WIDTH = 9
@@ -106,6 +106,7 @@ export async function renderGreyRendition(
   bytes: Uint8Array,
   options: { limitInputPixels: number },
 ): Promise<Uint8Array> {
+  const sharp = await loadSharp()
   const { data, info } = await sharp(bytes, { limitInputPixels: options.limitInputPixels })
     .rotate()
     .flatten({ background: '#ffffff' })
