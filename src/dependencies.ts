@@ -5,6 +5,7 @@ import { ApiKeyRing } from './auth/key-ring'
 import type { ApiKeySpec, Config } from './config'
 import { type Database, openDatabase } from './db/client'
 import { migrate } from './db/migrate'
+import type { EmbeddedHeadStart } from './db/pglite-early'
 import { waitForDatabase } from './db/wait'
 import { DownloadLinks } from './images/download-links'
 import type { Logger } from './logger'
@@ -58,11 +59,16 @@ const usesDataDir = (config: Config) =>
   config.apiKeys.length === 0 ||
   !config.urlSigningSecret
 
-export async function buildDependencies(config: Config, logger: Logger): Promise<AppDeps> {
+export async function buildDependencies(
+  config: Config,
+  logger: Logger,
+  /** The embedded database's start-up, begun before this module was loaded (src/index.ts). */
+  embedded?: EmbeddedHeadStart,
+): Promise<AppDeps> {
   if (usesDataDir(config)) {
     await secureDataDir(config.dataDir, SECRET_FILES, (msg, fields) => logger.warn(msg, fields))
   }
-  const database = await openDatabase(config.database)
+  const database = await openDatabase(config.database, embedded)
   try {
     await waitForDatabase(database.ping, { timeoutSeconds: config.dbConnectTimeoutSeconds, logger })
     await migrate(database.db, logger)

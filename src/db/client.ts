@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
-import { prepareDataDir } from './pglite-data-dir'
+import { type EmbeddedHeadStart, readyDataDir } from './pglite-early'
 import * as schema from './schema'
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>
@@ -30,7 +30,14 @@ export type DatabaseOptions =
  */
 export const DEFAULT_PGLITE_SHARED_BUFFERS = '16MB'
 
-export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+/**
+ * Opens the database. `headStart`, for the embedded one: its start-up work begun earlier by
+ * startEmbeddedDatabase with the same options.
+ */
+export async function openDatabase(
+  options: DatabaseOptions,
+  headStart?: EmbeddedHeadStart,
+): Promise<Database> {
   // Each driver is loaded only when used: module loading is most of the start-up time.
   if (options.kind === 'postgres') {
     const { default: postgres } = await import('postgres')
@@ -58,12 +65,12 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     }
   }
   // PGlite is a single in-process PostgreSQL; `memory://` keeps it in memory (tests).
-  if (!options.dir.includes('://')) {
-    await prepareDataDir(options.dir, options.templateDir)
-  }
+  await (headStart?.dataDir ?? readyDataDir(options))
   const { PGlite } = await import('@electric-sql/pglite')
   const { drizzle: drizzlePglite } = await import('drizzle-orm/pglite')
   const client = await PGlite.create(options.dir, {
+    // Compiled ahead by the head start, or else by PGlite (once per process: it keeps a cache).
+    pgliteWasmModule: await headStart?.wasm,
     startParams: [
       ...PGlite.defaultStartParams,
       '-c',

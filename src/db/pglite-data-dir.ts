@@ -83,7 +83,8 @@ export async function prepareDataDir(dir: string, template?: string): Promise<Da
   if (!(await isMissingOrEmpty(dir))) return 'existing'
   const templateDir = template ?? (await defaultTemplateDir())
   const parent = dirname(dir)
-  await mkdir(parent, { recursive: true })
+  // Owner-only, as secureDataDir leaves DATA_DIR: this may run before it (startEmbeddedDatabase).
+  await mkdir(parent, { recursive: true, mode: 0o700 })
   const prefix = `${basename(dir)}.new-`
   // Left over by a start that was killed while copying.
   for (const name of await readdir(parent)) {
