@@ -17,7 +17,7 @@ async function sharedBuffers(env: Record<string, string>) {
 
 describe('the embedded database', () => {
   test('keeps a small buffer pool (it is resident from the start), PGLITE_SHARED_BUFFERS when set', async () => {
-    expect(await sharedBuffers({})).toBe('16MB')
+    expect(await sharedBuffers({})).toBe('8MB')
     expect(await sharedBuffers({ PGLITE_SHARED_BUFFERS: '48MB' })).toBe('48MB')
   })
 })

@@ -28,7 +28,7 @@ export type DatabaseOptions =
  * PostgreSQL's 128MB default was most of the embedded API's idle RSS. The operating system's page
  * cache still holds the data files, so a smaller pool costs a copy per page read, not a disk read.
  */
-export const DEFAULT_PGLITE_SHARED_BUFFERS = '16MB'
+export const DEFAULT_PGLITE_SHARED_BUFFERS = '8MB'
 
 /**
  * Opens the database. `headStart`, for the embedded one: its start-up work begun earlier by
