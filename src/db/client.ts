@@ -75,6 +75,10 @@ export async function openDatabase(
       ...PGlite.defaultStartParams,
       '-c',
       `shared_buffers=${options.sharedBuffers ?? DEFAULT_PGLITE_SHARED_BUFFERS}`,
+      // PGlite is one backend in single-user mode; each further slot only costs shared memory
+      // (lock table, process and I/O arrays): 100 slots hold 4 MB more than 5.
+      '-c',
+      'max_connections=5',
     ],
   })
   const db = drizzlePglite(client, { schema }) as unknown as Db
