@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { defaultTemplateDir } from '../src/db/pglite-data-dir'
+import { templateDir } from '../src/db/pglite-data-dir'
 import { freePort } from './free-port'
 
 const ROOT = new URL('..', import.meta.url).pathname
@@ -103,7 +103,7 @@ type Run = {
 const results: Run[] = []
 for (let i = 0; i < runs; i++) {
   const dataDir = await mkdtemp(join(tmpdir(), 'startup-bench-'))
-  if (cold) await rm(await defaultTemplateDir(), { recursive: true, force: true })
+  if (cold) await rm(await templateDir({ kind: 'migrated' }), { recursive: true, force: true })
   try {
     const first = await start(dataDir)
     await Bun.sleep(idleMs)

@@ -377,7 +377,13 @@ export function loadConfig(rawEnv: Env = process.env): Config {
     publicBaseUrl: e.PUBLIC_BASE_URL?.replace(/\/+$/, ''),
     database: e.DATABASE_URL
       ? { kind: 'postgres', url: e.DATABASE_URL, poolMax: e.DB_POOL_MAX }
-      : { kind: 'pglite', dir: `${e.DATA_DIR}/pglite`, sharedBuffers: e.PGLITE_SHARED_BUFFERS },
+      : {
+          kind: 'pglite',
+          dir: `${e.DATA_DIR}/pglite`,
+          sharedBuffers: e.PGLITE_SHARED_BUFFERS,
+          // A new database starts at the current schema: its first start has no migration to run.
+          template: { kind: 'migrated' },
+        },
     dbConnectTimeoutSeconds: e.DB_CONNECT_TIMEOUT_SECONDS,
     storage,
     apiKeys,

@@ -5,50 +5,58 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sql } from 'drizzle-orm'
 import { openDatabase } from '../src/db/client'
-import { prepareDataDir } from '../src/db/pglite-data-dir'
+import { migrate } from '../src/db/migrate'
+import { prepareDataDir, type TemplateChoice, templateDir } from '../src/db/pglite-data-dir'
 
-// One template per file, in a directory of its own: the first database is made by initdb.
+// Templates in a directory of this file's own: the first database of each kind is made by initdb.
 const root = await mkdtemp(join(tmpdir(), 'imgapi-datadir-'))
-const templateDir = join(root, 'cache', 'template')
-const open = async (dir: string) => openDatabase({ kind: 'pglite', dir, templateDir })
-const tableExists = async (dir: string, table: string) => {
-  const database = await open(dir)
+const empty: TemplateChoice = { kind: 'empty', root: join(root, 'cache') }
+const migrated: TemplateChoice = { kind: 'migrated', root: join(root, 'cache') }
+
+async function withDatabase<T>(dir: string, use: (run: (query: string) => Promise<unknown>) => T) {
+  const database = await openDatabase({ kind: 'pglite', dir, template: empty })
   try {
-    const result = await database.db.execute(sql`select to_regclass(${table})::text as found`)
-    const rows = (result as unknown as { rows: { found: string | null }[] }).rows
-    return typeof rows[0]?.found === 'string'
+    return await use(async (query) => {
+      const result = await database.db.execute(sql.raw(query))
+      return (result as unknown as { rows: Record<string, unknown>[] }).rows[0]
+    })
   } finally {
     await database.close()
   }
 }
+const tableExists = (dir: string, table: string) =>
+  withDatabase(dir, async (run) => {
+    const row = (await run(`select to_regclass('${table}')::text as found`)) as { found: unknown }
+    return typeof row.found === 'string'
+  })
 
 describe('a new embedded database', () => {
   afterAll(() => rm(root, { recursive: true, force: true }))
 
   test('is made by initdb in a child process the first time, and kept as the template', async () => {
     const dir = join(root, 'first', 'pglite')
-    expect(await prepareDataDir(dir, templateDir)).toBe('initdb')
+    expect(await prepareDataDir(dir, empty)).toBe('initdb')
     expect(existsSync(join(dir, 'PG_VERSION'))).toBe(true)
-    expect(existsSync(join(templateDir, 'PG_VERSION'))).toBe(true)
-
-    const database = await open(dir)
-    await database.db.execute(sql`create table written_here (n int)`)
-    await database.db.execute(sql`insert into written_here values (1)`)
-    await database.close()
+    expect(existsSync(join(await templateDir(empty), 'PG_VERSION'))).toBe(true)
+    await withDatabase(dir, async (run) => {
+      await run('create table written_here (n int)')
+      await run('insert into written_here values (1)')
+    })
+    expect(await tableExists(dir, 'images')).toBe(false)
   })
 
   test('is a copy of the template after that, untouched by what other databases wrote', async () => {
     // An empty directory, as DATA_DIR/pglite is when an older version made it and stopped.
     const dir = join(root, 'second', 'pglite')
     await mkdir(dir, { recursive: true })
-    expect(await prepareDataDir(dir, templateDir)).toBe('template')
+    expect(await prepareDataDir(dir, empty)).toBe('template')
     expect(await tableExists(dir, 'written_here')).toBe(false)
     expect(await tableExists(join(root, 'first', 'pglite'), 'written_here')).toBe(true)
   })
 
   test('is not made over an existing one', async () => {
     const dir = join(root, 'first', 'pglite')
-    expect(await prepareDataDir(dir, templateDir)).toBe('existing')
+    expect(await prepareDataDir(dir, empty)).toBe('existing')
     expect(await tableExists(dir, 'written_here')).toBe(true)
   })
 
@@ -57,18 +65,38 @@ describe('a new embedded database', () => {
     const leftover = join(parent, 'pglite.new-interrupted')
     await mkdir(leftover, { recursive: true })
     await writeFile(join(leftover, 'PG_VERSION'), '18\n')
-    expect(await prepareDataDir(join(parent, 'pglite'), templateDir)).toBe('template')
+    expect(await prepareDataDir(join(parent, 'pglite'), empty)).toBe('template')
     expect(await readdir(parent)).toEqual(['pglite'])
   })
 
+  test('from the migrated template, starts at the current schema with no migration left', async () => {
+    for (const [name, made] of [
+      ['fifth', 'initdb'],
+      ['sixth', 'template'],
+    ] as const) {
+      const dir = join(root, name, 'pglite')
+      expect(await prepareDataDir(dir, migrated)).toBe(made)
+      const database = await openDatabase({ kind: 'pglite', dir })
+      try {
+        expect(await migrate(database.db)).toBe(0)
+        const result = await database.db.execute(sql`select count(*)::int as n from images`)
+        expect((result as unknown as { rows: { n: number }[] }).rows[0]?.n).toBe(0)
+      } finally {
+        await database.close()
+      }
+    }
+    expect(await templateDir(migrated)).not.toBe(await templateDir(empty))
+  })
+
   test('is made all the same when the template cannot be kept', async () => {
-    // A file where the template's parent directory should be (a read-only node_modules, say).
+    // A file where the templates' directory should be (a read-only node_modules, say).
     const blocked = join(root, 'blocked')
     await writeFile(blocked, '')
     const parent = join(root, 'fourth')
     await mkdir(parent)
-    const dir = join(parent, 'pglite')
-    expect(await prepareDataDir(dir, join(blocked, 'template'))).toBe('initdb')
+    expect(await prepareDataDir(join(parent, 'pglite'), { root: join(blocked, 'cache') })).toBe(
+      'initdb',
+    )
     expect(await readdir(parent)).toEqual(['pglite'])
   })
 })

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
+import type { TemplateChoice } from './pglite-data-dir'
 import { type EmbeddedHeadStart, readyDataDir } from './pglite-early'
 import * as schema from './schema'
 
@@ -19,8 +20,8 @@ export type DatabaseOptions =
       dir: string
       /** PostgreSQL's shared_buffers; DEFAULT_PGLITE_SHARED_BUFFERS when absent. */
       sharedBuffers?: string
-      /** Where a new database is copied from (prepareDataDir); defaultTemplateDir() when absent. */
-      templateDir?: string
+      /** The template a new database is copied from (prepareDataDir); an empty one when absent. */
+      template?: TemplateChoice
     }
 
 /**

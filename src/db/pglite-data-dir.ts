@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { copyFile, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
+import { schemaKey } from './migrate'
 
 const INITDB_SCRIPT = new URL('./pglite-initdb.ts', import.meta.url).pathname
 const ROOT = new URL('../..', import.meta.url).pathname
@@ -8,14 +9,30 @@ const ROOT = new URL('../..', import.meta.url).pathname
 /** How an embedded database directory was made ready. */
 export type DataDirSource = 'existing' | 'template' | 'initdb'
 
-/**
- * The template every new embedded database is copied from: a database made by initdb once per
- * installed PGlite version (the version decides the catalog layout), under node_modules/.cache.
- */
-export async function defaultTemplateDir(): Promise<string> {
+/** The template a new embedded database is copied from. */
+export type TemplateChoice = {
+  /**
+   * `empty`: as initdb leaves it. `migrated`: with this project's migrations applied too, so a new
+   * database starts at the current schema and its first start applies none.
+   */
+  kind?: 'empty' | 'migrated'
+  /** Where templates are kept: node_modules/.cache/image-metadata-api when absent. */
+  root?: string
+}
+
+async function pgliteVersion(): Promise<string> {
   const manifest = Bun.resolveSync('@electric-sql/pglite/package.json', ROOT)
-  const { version } = JSON.parse(await readFile(manifest, 'utf8')) as { version: string }
-  return join(ROOT, 'node_modules', '.cache', 'image-metadata-api', `pglite-${version}`)
+  return (JSON.parse(await readFile(manifest, 'utf8')) as { version: string }).version
+}
+
+/**
+ * A template's directory: one per installed PGlite version (it decides the catalog layout) and,
+ * when migrated, per set of migrations. Made once by initdb, then copied for every new database.
+ */
+export async function templateDir({ kind = 'empty', root }: TemplateChoice = {}) {
+  const base = root ?? join(ROOT, 'node_modules', '.cache', 'image-metadata-api')
+  const schema = kind === 'migrated' ? `-schema-${schemaKey()}` : ''
+  return join(base, `pglite-${await pgliteVersion()}${schema}`)
 }
 
 const exists = (path: string) =>
@@ -46,27 +63,30 @@ async function copyTree(from: string, to: string, mode?: number): Promise<void> 
   )
 }
 
-/** initdb in a child process, so that its memory leaves with it. */
-async function initdbInChild(dir: string): Promise<void> {
-  const child = Bun.spawn([process.execPath, INITDB_SCRIPT, dir], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
-    stdout: 'ignore',
-    stderr: 'pipe',
-  })
+/** initdb (and the migrations) in a child process, so that its memory leaves with it. */
+async function initdbInChild(dir: string, kind: 'empty' | 'migrated'): Promise<void> {
+  const child = Bun.spawn(
+    [process.execPath, INITDB_SCRIPT, dir, ...(kind === 'migrated' ? ['--migrate'] : [])],
+    {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
+  )
   const [code, stderr] = await Promise.all([child.exited, new Response(child.stderr).text()])
   if (code !== 0) {
-    throw new Error(`initdb of the embedded database failed (exit ${code}): ${stderr.trim()}`)
+    throw new Error(`making the embedded database failed (exit ${code}): ${stderr.trim()}`)
   }
 }
 
 /** Keeps a copy of a fresh database as the template; a template that cannot be written is skipped. */
-async function saveTemplate(fresh: string, templateDir: string): Promise<void> {
-  const building = `${templateDir}.build-${randomUUID()}`
+async function saveTemplate(fresh: string, template: string): Promise<void> {
+  const building = `${template}.build-${randomUUID()}`
   try {
-    await mkdir(dirname(templateDir), { recursive: true })
+    await mkdir(dirname(template), { recursive: true })
     await copyTree(fresh, building, 0o700)
     // Two processes may race here: either template is complete, the loser's copy is dropped.
-    await rename(building, templateDir)
+    await rename(building, template)
   } catch {
     await rm(building, { recursive: true, force: true }).catch(() => {})
   }
@@ -79,9 +99,12 @@ async function saveTemplate(fresh: string, templateDir: string): Promise<void> {
  * which then becomes the template. The database is assembled beside `dir` and renamed into place,
  * so an interrupted start never leaves half a database behind.
  */
-export async function prepareDataDir(dir: string, template?: string): Promise<DataDirSource> {
+export async function prepareDataDir(
+  dir: string,
+  choice: TemplateChoice = {},
+): Promise<DataDirSource> {
   if (!(await isMissingOrEmpty(dir))) return 'existing'
-  const templateDir = template ?? (await defaultTemplateDir())
+  const template = await templateDir(choice)
   const parent = dirname(dir)
   // Owner-only, as secureDataDir leaves DATA_DIR: this may run before it (startEmbeddedDatabase).
   await mkdir(parent, { recursive: true, mode: 0o700 })
@@ -93,12 +116,12 @@ export async function prepareDataDir(dir: string, template?: string): Promise<Da
   const fresh = join(parent, `${prefix}${randomUUID()}`)
   let source: DataDirSource
   try {
-    if (await exists(join(templateDir, 'PG_VERSION'))) {
-      await copyTree(templateDir, fresh, 0o700)
+    if (await exists(join(template, 'PG_VERSION'))) {
+      await copyTree(template, fresh, 0o700)
       source = 'template'
     } else {
-      await initdbInChild(fresh)
-      await saveTemplate(fresh, templateDir)
+      await initdbInChild(fresh, choice.kind ?? 'empty')
+      await saveTemplate(fresh, template)
       source = 'initdb'
     }
     // Replaces the empty directory, if there is one.

@@ -1,4 +1,4 @@
-import { type DataDirSource, prepareDataDir } from './pglite-data-dir'
+import { type DataDirSource, prepareDataDir, type TemplateChoice } from './pglite-data-dir'
 
 const ROOT = new URL('../..', import.meta.url).pathname
 
@@ -17,10 +17,10 @@ const awaitedLater = <T>(promise: Promise<T>) => {
 }
 
 /** The database directory made ready (prepareDataDir); `memory://` needs nothing. */
-export const readyDataDir = (options: { dir: string; templateDir?: string }) =>
+export const readyDataDir = (options: { dir: string; template?: TemplateChoice }) =>
   options.dir.includes('://')
     ? Promise.resolve<DataDirSource>('existing')
-    : prepareDataDir(options.dir, options.templateDir)
+    : prepareDataDir(options.dir, options.template)
 
 /**
  * Starts compiling PGlite's WebAssembly (9 MB, about 150 ms, on JavaScriptCore's compiler threads)
@@ -29,7 +29,7 @@ export const readyDataDir = (options: { dir: string; templateDir?: string }) =>
  */
 export function startEmbeddedDatabase(options: {
   dir: string
-  templateDir?: string
+  template?: TemplateChoice
 }): EmbeddedHeadStart {
   const wasmPath = Bun.resolveSync('@electric-sql/pglite/pglite.wasm', ROOT)
   return {
