@@ -70,6 +70,9 @@ describe('a new embedded database', () => {
   })
 
   test('from the migrated template, starts at the current schema with no migration left', async () => {
+    // Made for other migrations: dropped once the current one is kept (the empty one stays).
+    const stale = join(migrated.root as string, 'pglite-0.0.1-schema-000000000000')
+    await mkdir(stale, { recursive: true })
     for (const [name, made] of [
       ['fifth', 'initdb'],
       ['sixth', 'template'],
@@ -86,6 +89,8 @@ describe('a new embedded database', () => {
       }
     }
     expect(await templateDir(migrated)).not.toBe(await templateDir(empty))
+    expect(existsSync(stale)).toBe(false)
+    expect(existsSync(join(await templateDir(empty), 'PG_VERSION'))).toBe(true)
   })
 
   test('is made all the same when the template cannot be kept', async () => {

@@ -79,7 +79,10 @@ async function initdbInChild(dir: string, kind: 'empty' | 'migrated'): Promise<v
   }
 }
 
-/** Keeps a copy of a fresh database as the template; a template that cannot be written is skipped. */
+/**
+ * Keeps a copy of a fresh database as the template, and drops templates of the same kind made for
+ * other migrations or PGlite versions. A template that cannot be written is skipped.
+ */
 async function saveTemplate(fresh: string, template: string): Promise<void> {
   const building = `${template}.build-${randomUUID()}`
   try {
@@ -89,6 +92,15 @@ async function saveTemplate(fresh: string, template: string): Promise<void> {
     await rename(building, template)
   } catch {
     await rm(building, { recursive: true, force: true }).catch(() => {})
+    return
+  }
+  const kindOf = (name: string) => (name.includes('-schema-') ? 'migrated' : 'empty')
+  const kept = basename(template)
+  for (const name of await readdir(dirname(template)).catch(() => [])) {
+    // Complete templates only: a `.build-` directory may be another process's, under way.
+    const complete = name.startsWith('pglite-') && !name.includes('.build-')
+    if (name === kept || !complete || kindOf(name) !== kindOf(kept)) continue
+    await rm(join(dirname(template), name), { recursive: true, force: true }).catch(() => {})
   }
 }
 
