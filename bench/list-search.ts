@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm'
 import { type DatabaseOptions, openDatabase } from '../src/db/client'
 import { migrate } from '../src/db/migrate'
+import { searchForm } from '../src/db/search-text'
 import { round, summarize } from './stats'
 
 export type QueryResult = {
@@ -29,7 +30,9 @@ const textArray = (values: string[]) =>
 /**
  * Bulk-inserts `count` rows in one INSERT ... SELECT generate_series, straight into the database
  * (for PGlite the API must be stopped: only one process may open its directory). Rows carry tags
- * (`x` on every third), metadata categories a–e, and upload times one second apart.
+ * (`x` on every third), metadata categories a–e, and upload times one second apart. Their search
+ * columns are written too, as the API writes them: left empty, the next start-up would backfill
+ * every seeded row before it answers (a restart would then time a one-off backfill).
  */
 export async function seedRows(options: DatabaseOptions, count: number) {
   const database = await openDatabase(options)
@@ -38,11 +41,14 @@ export async function seedRows(options: DatabaseOptions, count: number) {
     const prefix = `seed-${Date.now().toString(36)}-`
     await database.db.execute(sql`
       insert into images (id, md5_hash, s3_key, original_filename, mimetype, filesize, width,
-        height, title, description, tags, metadata, uploaded_at, updated_at)
+        height, title, description, search_title, search_description, tags, metadata,
+        uploaded_at, updated_at)
       select gen_random_uuid(), h.md5, 'images/' || h.md5 || '.jpg', 'seed-' || g || '.jpg',
         'image/jpeg', 40000 + g % 1000, 320, 240,
         (${textArray(TITLES)})[1 + g % 5] || ' ' || g,
         (${textArray(DESCRIPTIONS)})[1 + (g / 5) % 5],
+        (${textArray(TITLES.map(searchForm))})[1 + g % 5] || ' ' || g,
+        (${textArray(DESCRIPTIONS.map(searchForm))})[1 + (g / 5) % 5],
         array['t' || (g % 50), case when g % 3 = 0 then 'x' else 'y' end],
         jsonb_build_object('category', chr(97 + g % 5), 'n', g),
         now() - make_interval(secs => g), now() - make_interval(secs => g)

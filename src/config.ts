@@ -29,6 +29,13 @@ const envSchema = z.object({
   DB_POOL_MAX: int(1, 1000).default(16),
   // How long start-up retries an unreachable PostgreSQL (compose may start the API first).
   DB_CONNECT_TIMEOUT_SECONDS: int(0, 3600).default(30),
+  // Embedded PGlite's buffer pool, a PostgreSQL size (e.g. 16MB); it is resident from the start.
+  PGLITE_SHARED_BUFFERS: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[1-9]\d*(kB|MB|GB)$/, 'a size such as 16MB, 512kB or 1GB')
+      .optional(),
+  ),
 
   S3_ENDPOINT: url,
   S3_PUBLIC_ENDPOINT: url,
@@ -370,7 +377,13 @@ export function loadConfig(rawEnv: Env = process.env): Config {
     publicBaseUrl: e.PUBLIC_BASE_URL?.replace(/\/+$/, ''),
     database: e.DATABASE_URL
       ? { kind: 'postgres', url: e.DATABASE_URL, poolMax: e.DB_POOL_MAX }
-      : { kind: 'pglite', dir: `${e.DATA_DIR}/pglite` },
+      : {
+          kind: 'pglite',
+          dir: `${e.DATA_DIR}/pglite`,
+          sharedBuffers: e.PGLITE_SHARED_BUFFERS,
+          // A new database starts at the current schema: its first start has no migration to run.
+          template: { kind: 'migrated' },
+        },
     dbConnectTimeoutSeconds: e.DB_CONNECT_TIMEOUT_SECONDS,
     storage,
     apiKeys,

@@ -1,12 +1,19 @@
 import type { Server } from 'bun'
-import { type AppDeps, createApp } from './app'
+import type { AppDeps } from './app'
 import { type Config, ConfigError, loadConfig } from './config'
-import { buildDependencies } from './dependencies'
+import { startEmbeddedDatabase } from './db/pglite-early'
 import { rootCause } from './error-chain'
-import { survivePoolErrors } from './http/process-guard'
 import { createLogger, type Logger } from './logger'
-import { startMetricsServer } from './metrics/server'
-import { serveOptions, startServer } from './server'
+
+// The app's modules are loaded after the configuration, once the embedded database's start-up
+// work is under way on other threads: the two overlap instead of adding up.
+const loadApp = async () => ({
+  ...(await import('./app')),
+  ...(await import('./dependencies')),
+  ...(await import('./http/process-guard')),
+  ...(await import('./metrics/server')),
+  ...(await import('./server')),
+})
 
 /**
  * What a process holds once: under `bun --hot` this module runs again on every edit, while
@@ -41,10 +48,14 @@ async function start(): Promise<Running> {
   }
 
   const logger = createLogger(config.logLevel)
+  const embedded =
+    config.database.kind === 'pglite' ? startEmbeddedDatabase(config.database) : undefined
+  const { buildDependencies, createApp, startMetricsServer, startServer, survivePoolErrors } =
+    await loadApp()
   survivePoolErrors(logger)
   let deps: AppDeps
   try {
-    deps = await buildDependencies(config, logger)
+    deps = await buildDependencies(config, logger, embedded)
   } catch (err) {
     // One line with the real cause (not drizzle's "Failed query: <SQL>"), and a failing exit code
     // so that a supervisor restarts or reports it.
@@ -95,6 +106,7 @@ const previous = holder[RUNNING]
 if (previous) {
   // A hot reload: same server, pool, worker and handlers; only the app is built from new code.
   const running = await previous
+  const { createApp, serveOptions } = await loadApp()
   running.server.reload(serveOptions(createApp(running.deps), listenOptions(running.config)))
   running.reloads++
   running.logger.info('reloaded', { reloads: running.reloads })

@@ -5,7 +5,11 @@ describe('loadConfig', () => {
   test('no configuration: embedded PGlite and local store under ./data, port 8000', () => {
     const c = loadConfig({})
     expect(c.port).toBe(8000)
-    expect(c.database).toEqual({ kind: 'pglite', dir: './data/pglite' })
+    expect(c.database).toEqual({
+      kind: 'pglite',
+      dir: './data/pglite',
+      template: { kind: 'migrated' },
+    })
     expect(c.storage).toEqual({ kind: 'local', dir: './data/objects' })
     expect(c.limits).toEqual({
       maxUploadBytes: 5 * 1024 * 1024,
@@ -65,6 +69,16 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ DB_CONNECT_TIMEOUT_SECONDS: '-1' })).toThrow(
       'DB_CONNECT_TIMEOUT_SECONDS',
     )
+  })
+
+  test('PGLITE_SHARED_BUFFERS: a PostgreSQL size for the embedded database only', () => {
+    expect(loadConfig({ PGLITE_SHARED_BUFFERS: '64MB' }).database).toMatchObject({
+      kind: 'pglite',
+      sharedBuffers: '64MB',
+    })
+    for (const bad of ['64', '64 MB', '0MB', 'lots', '1TB']) {
+      expect(() => loadConfig({ PGLITE_SHARED_BUFFERS: bad })).toThrow('PGLITE_SHARED_BUFFERS')
+    }
   })
 
   test('new names win over legacy ones', () => {

@@ -138,6 +138,19 @@ describe('search in one normal form', () => {
       .where(eq(images.id, id))
     expect(row?.searchTitle).toBe(searchForm('İstanbul eski'))
   })
+
+  test('every start looks for such rows through a partial index, never a scan of the table', async () => {
+    const plan = await t.deps.database.db.transaction(async (tx) => {
+      // Without a usable index the planner falls back to the (disabled) sequential scan.
+      await tx.execute(sql`set local enable_seqscan = off`)
+      const result = await tx.execute(
+        sql`explain select id from images where search_title is null limit 500`,
+      )
+      const rows = Array.isArray(result) ? result : (result as { rows: unknown[] }).rows
+      return JSON.stringify(rows)
+    })
+    expect(plan).toContain('images_search_pending_idx')
+  })
 })
 
 describe('image_search_grams', () => {

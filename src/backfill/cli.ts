@@ -3,7 +3,6 @@ import { openDatabase } from '../db/client'
 import { migrate } from '../db/migrate'
 import { rootCause } from '../error-chain'
 import { createLogger } from '../logger'
-import { configureSharp } from '../media/pixels'
 import { backfillHashes } from '../similarity/backfill'
 import { openStorage } from '../storage/open'
 import { parseArgs, USAGE } from './args'
@@ -14,7 +13,6 @@ import { progressReporter } from './progress'
 // Exit codes: 0 every row filled, 1 some rows could not be filled, 2 usage, configuration or runtime.
 const { args, config } = readCommandLine(USAGE, parseArgs)
 
-configureSharp()
 const database = await openDatabase(config.database)
 const stop = new AbortController()
 // The first Ctrl-C lets the rows in flight finish; the second one ends the process.

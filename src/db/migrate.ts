@@ -16,6 +16,12 @@ const journal = pgSchema('drizzle').table('__drizzle_migrations', {
   createdAt: bigint('created_at', { mode: 'number' }),
 })
 
+/** Names the schema the migrations lead to: it changes when a migration is added or edited. */
+export function schemaKey(): string {
+  const hashes = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER }).map((m) => m.hash)
+  return new Bun.CryptoHasher('sha256').update(hashes.join('\n')).digest('hex').slice(0, 12)
+}
+
 /**
  * Applies the drizzle-kit migrations in `drizzle/`, bookkeeping in drizzle's own
  * `drizzle.__drizzle_migrations` table (so `drizzle-kit migrate` agrees), all in one transaction

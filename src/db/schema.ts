@@ -117,6 +117,9 @@ export const images = pgTable(
         .on(t[band], t.perceptualHash, t.id)
         .where(sql`not ${t.perceptualHashLowInformation}`),
     ),
+    // Rows still without their search form (backfillSearchText runs at every start): empty once
+    // filled, so a start finds none without scanning the table.
+    index('images_search_pending_idx').on(t.id).where(sql`${t.searchTitle} is null`),
     index('images_client_md5_idx').on(t.clientMd5).where(sql`${t.clientMd5} is not null`),
     index('images_taken_at_idx').on(t.takenAt).where(sql`${t.takenAt} is not null`),
     index('images_camera_make_lower_idx').on(sql`lower(${t.cameraMake})`),

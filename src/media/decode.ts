@@ -1,4 +1,3 @@
-import { rgbaToThumbHash } from 'thumbhash'
 import { BmpDecodeError } from './bmp-decode'
 import { type ExifFields, readExif } from './exif'
 import type { ImageFormat, ImageInfo } from './inspect'
@@ -57,6 +56,8 @@ export async function decodeImage(
     ? { width: info.height, height: info.width }
     : { width: info.width, height: info.height }
   const small = resampleToAspect(rendition, shown, THUMBHASH_SIDE)
+  // Loaded by the first upload, like sharp: nothing at start-up needs it.
+  const { rgbaToThumbHash } = await import('thumbhash')
   const thumbhash = Buffer.from(rgbaToThumbHash(small.width, small.height, small.data))
   return { thumbhash: thumbhash.toString('base64'), exif: fields, grey: greyOnWhite(rendition) }
 }
@@ -74,11 +75,12 @@ export async function renderRendition(
   options: RenditionSize & { maxPixels: number; strict: boolean },
 ): Promise<Rendition> {
   const { width, height } = options
-  const { data, info } = await openPixels(bytes, format, {
+  const pipeline = await openPixels(bytes, format, {
     maxPixels: options.maxPixels,
     longest: Math.max(width, height),
     strict: options.strict,
   })
+  const { data, info } = await pipeline
     .resize(width, height, { fit: 'fill', kernel: 'cubic' })
     .raw()
     .toBuffer({ resolveWithObject: true })

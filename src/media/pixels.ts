@@ -1,16 +1,6 @@
-import sharp from 'sharp'
 import { decodeBmp } from './bmp-decode'
 import type { ImageFormat } from './inspect'
-
-/**
- * libvips' operation cache keeps recent decoded images for re-use; every request here reads a
- * different image, so it only costs memory. One libvips thread per image: requests already run
- * in parallel, and more threads per image on a small machine only contend with each other.
- */
-export function configureSharp() {
-  sharp.cache(false)
-  sharp.concurrency(1)
-}
+import { loadSharp, type Pipeline } from './sharp'
 
 export type PixelOptions = {
   /** MAX_IMAGE_PIXELS: libvips refuses larger inputs before decoding them. */
@@ -25,7 +15,12 @@ export type PixelOptions = {
  * A sharp pipeline over the first frame of an image (animations give their first frame),
  * auto-oriented by EXIF, failing on decode errors rather than returning partial pixels.
  */
-export function openPixels(bytes: Uint8Array, format: ImageFormat, options: PixelOptions) {
+export async function openPixels(
+  bytes: Uint8Array,
+  format: ImageFormat,
+  options: PixelOptions,
+): Promise<Pipeline> {
+  const sharp = await loadSharp()
   const common = {
     limitInputPixels: options.maxPixels,
     // Top to bottom once: libvips need not keep decoded rows around for random access.

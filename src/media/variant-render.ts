@@ -1,5 +1,6 @@
 import type { ImageFormat } from './inspect'
 import { openPixels } from './pixels'
+import type { Pipeline } from './sharp'
 
 export const VARIANT_FORMATS = ['webp', 'avif', 'jpeg', 'png'] as const
 export type VariantFormat = (typeof VARIANT_FORMATS)[number]
@@ -17,10 +18,7 @@ const ENCODERS = {
   avif: (p) => p.avif({ quality: 50, effort: 2 }),
   jpeg: (p) => p.flatten({ background: '#ffffff' }).jpeg({ quality: 82, mozjpeg: false }),
   png: (p) => p.png({ compressionLevel: 6 }),
-} satisfies Record<
-  VariantFormat,
-  (p: ReturnType<typeof openPixels>) => ReturnType<typeof openPixels>
->
+} satisfies Record<VariantFormat, (p: Pipeline) => Pipeline>
 
 /** The rendering failed because the stored pixels do not decode (a row from before the check). */
 export class VariantRenderError extends Error {}
@@ -37,7 +35,7 @@ export async function renderVariant(
   maxPixels: number,
 ): Promise<Uint8Array> {
   try {
-    const pipeline = openPixels(bytes, source, { maxPixels, longest: side })
+    const pipeline = (await openPixels(bytes, source, { maxPixels, longest: side }))
       .resize(side, side, { fit: 'inside', withoutEnlargement: true })
       .toColourspace('srgb')
     const out = await ENCODERS[format](pipeline).toBuffer()

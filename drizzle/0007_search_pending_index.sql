@@ -1,0 +1,1 @@
+CREATE INDEX "images_search_pending_idx" ON "images" USING btree ("id") WHERE "images"."search_title" is null;
