@@ -23,6 +23,13 @@ export const SCENARIOS: Scenario[] = [
   { name: 'max@32', size: 'max', concurrency: 32, duplicateShare: 0 },
   { name: 'dup50@8', size: 'small', concurrency: 8, duplicateShare: 0.5 },
   {
+    name: 'small@1-undecoded',
+    size: 'small',
+    concurrency: 1,
+    duplicateShare: 0,
+    apiEnv: UNDECODED,
+  },
+  {
     name: 'small@32-undecoded',
     size: 'small',
     concurrency: 32,
