@@ -14,6 +14,7 @@ import { searchColumns } from '../src/db/search-text'
 import { ImageRepository } from '../src/images/repository'
 import { SCAN_ABOVE_DISTANCE, SimilarityRepository } from '../src/similarity/repository'
 import { createTestDatabase, type TestDatabase } from './support/database'
+import { md5Of, minimalRow } from './support/image-rows'
 
 const names = (list: string) => list.split(',').map((name) => name.trim())
 /** The column list between `start` and `end` in a statement's text. */
@@ -71,21 +72,6 @@ describe('the hand-written statements name the schema’s columns (src/db/image-
 function content(row: Record<string, unknown>) {
   const { id: _id, md5Hash: _md5, s3Key: _key, uploadedAt, updatedAt, ...rest } = row
   return { ...rest, uploadedAt: uploadedAt instanceof Date, updatedAt: updatedAt instanceof Date }
-}
-
-const md5Of = (text: string) => new Bun.CryptoHasher('md5').update(text).digest('hex')
-
-function minimalRow(name: string): NewImageRow {
-  const md5 = md5Of(name)
-  return {
-    id: Bun.randomUUIDv7(),
-    md5Hash: md5,
-    s3Key: `images/${md5}.jpg`,
-    originalFilename: `${name}.jpg`,
-    filesize: 1,
-    title: name,
-    description: 'required columns only',
-  }
 }
 
 /** A value in every column, of every kind the table has. */

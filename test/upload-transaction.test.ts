@@ -2,25 +2,10 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { sql } from 'drizzle-orm'
 import { type Database, openDatabase } from '../src/db/client'
 import { migrate } from '../src/db/migrate'
-import type { NewImageRow } from '../src/db/schema'
 import { ImageRepository } from '../src/images/repository'
 import { createTestDatabase, type TestDatabase, usingPostgres } from './support/database'
+import { md5Of, minimalRow } from './support/image-rows'
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy'
-
-const md5Of = (text: string) => new Bun.CryptoHasher('md5').update(text).digest('hex')
-
-function row(name: string): NewImageRow {
-  const md5 = md5Of(name)
-  return {
-    id: Bun.randomUUIDv7(),
-    md5Hash: md5,
-    s3Key: `images/${md5}.jpg`,
-    originalFilename: `${name}.jpg`,
-    filesize: 1,
-    title: name,
-    description: 'd',
-  }
-}
 
 type Rows = { n: number }[]
 const rowsOf = (result: unknown): Rows =>
@@ -56,7 +41,7 @@ describe('the upload transaction ends on every path (PGlite or PostgreSQL, one c
 
   test('the work inside throws (a storage put failing): rolled back, the lock released', async () => {
     for (let i = 0; i < 3; i++) {
-      const r = row(`throws ${i}`)
+      const r = minimalRow(`throws ${i}`)
       await expect(
         repo.withUploadLock(r.md5Hash, undefined, async () => {
           throw new Error('storage down')
@@ -69,7 +54,7 @@ describe('the upload transaction ends on every path (PGlite or PostgreSQL, one c
 
   test('the insert fails (a CHECK constraint): its error, nothing stored, the connection idle', async () => {
     for (let i = 0; i < 3; i++) {
-      const r = { ...row(`bad ${i}`), orientation: 9 }
+      const r = { ...minimalRow(`bad ${i}`), orientation: 9 }
       await expect(
         repo.withUploadLock(r.md5Hash, undefined, (lock) => repo.insertIfAbsent(r, lock)),
       ).rejects.toMatchObject({ code: '23514' })
@@ -79,7 +64,7 @@ describe('the upload transaction ends on every path (PGlite or PostgreSQL, one c
   })
 
   test('the work inside throws after the insert was written: the row stays committed', async () => {
-    const r = row('after insert')
+    const r = minimalRow('after insert')
     await expect(
       repo.withUploadLock(r.md5Hash, undefined, async (lock) => {
         await repo.insertIfAbsent(r, lock)
@@ -91,13 +76,13 @@ describe('the upload transaction ends on every path (PGlite or PostgreSQL, one c
   })
 
   test('no insert at all: committed empty, the lock released; a second insert is refused', async () => {
-    const r = row('no insert')
+    const r = minimalRow('no insert')
     expect(await repo.withUploadLock(r.md5Hash, undefined, async () => 'done')).toBe('done')
     expect(await advisoryLocksHeld(database)).toBe(0)
     await expect(
       repo.withUploadLock(r.md5Hash, undefined, async (lock) => {
         await repo.insertIfAbsent(r, lock)
-        return repo.insertIfAbsent(row('twice'), lock)
+        return repo.insertIfAbsent(minimalRow('twice'), lock)
       }),
     ).rejects.toThrow('the transaction is over')
     expect((await repo.findByMd5(r.md5Hash))?.id).toBe(r.id)
@@ -130,7 +115,7 @@ describe.skipIf(!usingPostgres())('a cut inside the upload transaction (PostgreS
   })
 
   test('the insert is never sent on the reconnected connection (it would commit without the lock)', async () => {
-    const r = row('cut')
+    const r = minimalRow('cut')
     await expect(
       repo.withUploadLock(r.md5Hash, undefined, async (lock) => {
         proxy.cut()
@@ -145,7 +130,7 @@ describe.skipIf(!usingPostgres())('a cut inside the upload transaction (PostgreS
     expect(await advisoryLocksHeld(database)).toBe(0)
 
     // The pool serves the next upload as usual.
-    const next = row('after the cut')
+    const next = minimalRow('after the cut')
     const inserted = await repo.withUploadLock(next.md5Hash, undefined, (lock) =>
       repo.insertIfAbsent(next, lock),
     )

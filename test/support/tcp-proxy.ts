@@ -1,6 +1,7 @@
 import type { Socket } from 'bun'
+import { flush, send } from './socket-backlog'
 
-type Side = { peer?: Socket<Side>; pending: Uint8Array[]; closed: boolean }
+type Side = { peer?: Socket<Side>; backlog: Uint8Array[]; closed: boolean }
 
 export type TcpProxy = {
   port: number
@@ -11,29 +12,6 @@ export type TcpProxy = {
   cut(mode?: 'refuse' | 'drop'): void
   restore(): void
   stop(): void
-}
-
-function send(socket: Socket<Side>, data: Uint8Array) {
-  const side = socket.data
-  if (side.pending.length > 0) {
-    side.pending.push(data)
-    return
-  }
-  const written = socket.write(data)
-  if (written < data.byteLength) side.pending.push(data.subarray(written))
-}
-
-function flush(socket: Socket<Side>) {
-  const side = socket.data
-  while (side.pending.length > 0) {
-    const next = side.pending[0] as Uint8Array
-    const written = socket.write(next)
-    if (written < next.byteLength) {
-      side.pending[0] = next.subarray(written)
-      return
-    }
-    side.pending.shift()
-  }
 }
 
 /** A loopback TCP proxy to `target`, to cut a dependency's connections at will in tests. */
@@ -55,16 +33,16 @@ export function startTcpProxy(target: { hostname: string; port: number }): TcpPr
       port,
       socket: {
         open(client) {
-          client.data = { pending: [], closed: false }
+          client.data = { backlog: [], closed: false }
           if (refusing) {
             client.end()
             return
           }
           live.add(client)
-          // Bytes from the client wait in `pending` until the upstream connection is open.
+          // Bytes from the client wait in `backlog` until the upstream connection is open.
           Bun.connect<Side>({
             ...target,
-            data: { peer: client, pending: [], closed: false },
+            data: { peer: client, backlog: [], closed: false },
             socket: {
               open(upstream) {
                 live.add(upstream)
@@ -73,9 +51,9 @@ export function startTcpProxy(target: { hostname: string; port: number }): TcpPr
                   return
                 }
                 client.data.peer = upstream
-                // Queued client bytes were stored on the client side's pending list; move them.
-                const queued = client.data.pending
-                client.data.pending = []
+                // Queued client bytes were stored on the client side's backlog list; move them.
+                const queued = client.data.backlog
+                client.data.backlog = []
                 for (const chunk of queued) send(upstream, chunk)
               },
               data: (_upstream, data) => send(client, new Uint8Array(data)),
@@ -88,7 +66,7 @@ export function startTcpProxy(target: { hostname: string; port: number }): TcpPr
         data(client, data) {
           const upstream = client.data.peer
           if (upstream) send(upstream, new Uint8Array(data))
-          else client.data.pending.push(new Uint8Array(data))
+          else client.data.backlog.push(new Uint8Array(data))
         },
         drain: flush,
         close: closeBoth,

@@ -1,4 +1,5 @@
 import type { Socket } from 'bun'
+import { flush, send } from './socket-backlog'
 
 /**
  * How late answers are handed to the client. A client that writes several statements without
@@ -19,31 +20,6 @@ type Client = {
   closed: boolean
 }
 type Upstream = { client: Socket<Client>; backlog: Uint8Array[]; closed: boolean }
-type Side = { backlog: Uint8Array[] }
-
-function send<T extends Side>(socket: Socket<T>, data: Uint8Array) {
-  const side = socket.data
-  if (side.backlog.length > 0) {
-    side.backlog.push(data)
-    return
-  }
-  const written = socket.write(data)
-  if (written < data.byteLength) side.backlog.push(data.subarray(written))
-}
-
-function flush<T extends Side>(socket: Socket<T>) {
-  const side = socket.data
-  while (side.backlog.length > 0) {
-    const next = side.backlog[0] as Uint8Array
-    const written = socket.write(next)
-    if (written < next.byteLength) {
-      side.backlog[0] = next.subarray(written)
-      return
-    }
-    side.backlog.shift()
-  }
-}
-
 export type TurnCountingProxy = {
   port: number
   /** Client→server turns so far, summed over every connection: the round trips. */
