@@ -56,10 +56,17 @@ export async function decodeImage(
     ? { width: info.height, height: info.width }
     : { width: info.width, height: info.height }
   const small = resampleToAspect(rendition, shown, THUMBHASH_SIDE)
-  // Loaded by the first upload, like sharp: nothing at start-up needs it.
-  const { rgbaToThumbHash } = await import('thumbhash')
+  const { rgbaToThumbHash } = await loadThumbhash()
   const thumbhash = Buffer.from(rgbaToThumbHash(small.width, small.height, small.data))
   return { thumbhash: thumbhash.toString('base64'), exif: fields, grey: greyOnWhite(rendition) }
+}
+
+// Loaded by the first upload, like sharp: nothing at start-up needs it. Kept, since an import()
+// per call costs a tenth of a millisecond.
+let thumbhashModule: Promise<typeof import('thumbhash')> | undefined
+const loadThumbhash = () => {
+  thumbhashModule ??= import('thumbhash')
+  return thumbhashModule
 }
 
 /** Row-major 8-bit sRGB pixels, with alpha (4 channels) only when the image has it. */
@@ -100,9 +107,32 @@ const LINEAR = Float64Array.from({ length: 256 }, (_, v) => {
   return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4
 })
 
-function toSrgbByte(linear: number) {
+/** Linear light -> the nearest sRGB byte (rounding half up), exactly as libvips writes it. */
+export function toSrgbByte(linear: number) {
   const c = linear <= 0.0031308 ? linear * 12.92 : 1.055 * linear ** (1 / 2.4) - 0.055
   return Math.max(0, Math.min(255, Math.round(c * 255)))
+}
+
+// The least linear value of each sRGB byte from 1 up: `toSrgbByte` by binary search, without a
+// power per pixel (that power was most of the greyscale's time).
+const BYTE_FLOOR = Float64Array.from({ length: 256 }, (_, k) => {
+  const c = (k - 0.5) / 255
+  return k === 0
+    ? Number.NEGATIVE_INFINITY
+    : c <= 0.04045
+      ? c / 12.92
+      : ((c + 0.055) / 1.055) ** 2.4
+})
+
+export function toSrgbByteFast(linear: number) {
+  let low = 0
+  let high = 255
+  while (low < high) {
+    const mid = (low + high + 1) >> 1
+    if (linear >= (BYTE_FLOOR[mid] as number)) low = mid
+    else high = mid - 1
+  }
+  return low
 }
 
 /** Rec. 709 luminance of each pixel, composited on white first. */
@@ -119,7 +149,7 @@ export function greyOnWhite({ data, channels, width, height }: Rendition): Uint8
       g = Math.round(g * alpha + white)
       b = Math.round(b * alpha + white)
     }
-    grey[i] = toSrgbByte(
+    grey[i] = toSrgbByteFast(
       0.2126 * (LINEAR[r] as number) +
         0.7152 * (LINEAR[g] as number) +
         0.0722 * (LINEAR[b] as number),

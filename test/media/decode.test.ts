@@ -4,6 +4,8 @@ import {
   decodeImage,
   greyOnWhite,
   resampleToAspect,
+  toSrgbByte,
+  toSrgbByteFast,
   UndecodableImage,
 } from '../../src/media/decode'
 import { inspectImage } from '../../src/media/inspect'
@@ -65,6 +67,27 @@ describe('decodeImage', () => {
     expect([tiny.width, tiny.height]).toEqual([10, 5])
     const thin = resampleToAspect(rendition, { width: 1, height: 5000 }, 32)
     expect([thin.width, thin.height]).toEqual([1, 32])
+  })
+
+  test('the fast sRGB encoding equals the exact one for every luminance an RGB pixel can have', () => {
+    const linear = Float64Array.from({ length: 256 }, (_, v) => {
+      const c = v / 255
+      return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4
+    })
+    let mismatches = 0
+    for (let r = 0; r < 256; r++) {
+      for (let g = 0; g < 256; g++) {
+        for (let b = 0; b < 256; b++) {
+          const y =
+            0.2126 * (linear[r] as number) +
+            0.7152 * (linear[g] as number) +
+            0.0722 * (linear[b] as number)
+          if (toSrgbByte(y) !== toSrgbByteFast(y)) mismatches++
+        }
+      }
+    }
+    expect(mismatches).toBe(0)
+    expect([toSrgbByteFast(0), toSrgbByteFast(1), toSrgbByteFast(0.2126)]).toEqual([0, 255, 127])
   })
 
   test('grey is Rec. 709 luminance after compositing on white', () => {
