@@ -28,7 +28,7 @@ export type DecodedImage = {
 export class UndecodableImage extends Error {}
 
 /**
- * Decodes the image once into a small RGBA rendition, stretched to `rendition` (JPEG and WebP
+ * Decodes the image once into a small RGB(A) rendition, stretched to `rendition` (JPEG and WebP
  * shrink on load, BMP is sampled down), and derives every output from it: the ThumbHash (the
  * rendition resampled back to the image's aspect ratio) and the greyscale rendition. Decoding is
  * most of an upload's CPU time, so it happens once. EXIF is read from the metadata alongside.

@@ -66,14 +66,21 @@ const OWN_COLUMNS = new Set([
 ])
 const SKIPPED = new Set(['ExifIFDPointer', 'GPSIFDPointer', 'InteropIFDPointer', 'ThumbnailOffset'])
 
+// Loaded by the first image with metadata: exifr is about 12 MB resident, unused at start-up.
+// Kept, since an import() per call costs a tenth of a millisecond.
+let exifrModule: Promise<typeof import('exifr')> | undefined
+const loadExifr = () => {
+  exifrModule ??= import('exifr')
+  return exifrModule
+}
+
 /** Reads EXIF (and XMP) from the metadata segments only; malformed metadata reads as none. */
 export async function readExif(bytes: Uint8Array, format: ImageFormat): Promise<ExifFields> {
   const source = exifSource(bytes, format)
   if (!source) return NO_EXIF
   let tags: Record<string, unknown> | undefined
   try {
-    // Loaded by the first image with metadata: exifr is about 12 MB resident, unused at start-up.
-    const { default: exifr } = await import('exifr')
+    const { default: exifr } = await loadExifr()
     tags = await exifr.parse(source, PARSE_OPTIONS)
   } catch {
     return NO_EXIF
