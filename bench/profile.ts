@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { startApi } from './api-process'
 import { type BackendKind, openBackend } from './backend'
-import { makeBaseImages } from './images'
+import { makeBaseImages, variant } from './images'
 import { runLoad } from './load'
 import { SCENARIOS } from './scenarios'
 import { postUpload } from './upload-client'
@@ -37,13 +37,11 @@ const api = await startApi({ ...backend.apiEnv, ...extraEnv, API_KEY: apiKey }, 
 ])
 try {
   const base = makeBaseImages()[scenario.size]
-  const { withJpegComment } = await import('../test/support/images')
-  const run = crypto.randomUUID()
   const load = await runLoad({
     concurrency: scenario.concurrency,
     requests: 1_000_000,
     timeCapMs: Number(values.seconds) * 1000,
-    task: (i) => postUpload(api.url, apiKey, withJpegComment(base, `profile ${run} ${i}`), i),
+    task: (i) => postUpload(api.url, apiKey, variant(base, 'profile', i), i),
   })
   const ok = load.samples.filter((s) => s.status === 201).length
   process.stderr.write(`${ok} uploads in ${(load.elapsedMs / 1000).toFixed(1)} s\n`)

@@ -1,9 +1,10 @@
-import { and, asc, count, eq, gt, isNull, ne, sql } from 'drizzle-orm'
+import { and, asc, count, eq, gt, isNull, notInArray, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { images } from '../db/schema'
+import { SUPPORTED_FORMATS } from '../media/inspect'
 import { ObjectNotFound } from '../storage/errors'
 import type { Storage } from '../storage/storage'
-import { perceptualHash } from './dhash'
+import { isHashable, perceptualHash } from './dhash'
 
 /** The object's bytes, or null when it is missing. */
 async function readObject(storage: Storage, key: string) {
@@ -34,8 +35,8 @@ export type BackfillResult = {
 }
 
 const BATCH = 100
-// libvips has no BMP loader: those rows wait for the pixel pipeline's own decoder.
-const UNHASHED_TYPES = 'image/bmp'
+// Types `perceptualHash` does not hash yet (BMP): their rows are not pending, only left out.
+const UNHASHED_TYPES = SUPPORTED_FORMATS.filter((f) => !isHashable(f.format)).map((f) => f.mimetype)
 
 /**
  * Computes the perceptual hash of rows stored before it existed. Resumable: it only ever looks at
@@ -43,7 +44,7 @@ const UNHASHED_TYPES = 'image/bmp'
  */
 export async function backfillHashes(options: BackfillOptions): Promise<BackfillResult> {
   const { db, storage } = options
-  const pending = and(isNull(images.perceptualHash), ne(images.mimetype, UNHASHED_TYPES))
+  const pending = and(isNull(images.perceptualHash), notInArray(images.mimetype, UNHASHED_TYPES))
   const [{ total } = { total: 0 }] = await db.select({ total: count() }).from(images).where(pending)
   const result: BackfillResult = { total, hashed: 0, failed: [] }
   let done = 0
