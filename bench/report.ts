@@ -1,6 +1,7 @@
 import type { QueryResult } from './list-search'
 import type { Md5Result } from './md5'
 import type { ScenarioResult } from './scenario-run'
+import { PIPELINE_PAIRS } from './scenarios'
 import { round } from './stats'
 
 export type RunSummary = {
@@ -66,6 +67,7 @@ export function markdownReport(scenarios: ScenarioResult[], summary: RunSummary)
         s.api_to_floor,
       ]),
     ),
+    ...pipelineTable(scenarios),
     '',
     row(['MD5, 5 MB buffers', 'MB/s']),
     row(['---', '---']),
@@ -82,4 +84,35 @@ export function markdownReport(scenarios: ScenarioResult[], summary: RunSummary)
     ),
   ]
   return lines.join('\n')
+}
+
+/**
+ * Each scenario beside its `-undecoded` twin, when both ran: the decode pass's cost as a rate
+ * ratio (the issue's measure) and as API CPU per upload.
+ */
+function pipelineTable(scenarios: ScenarioResult[]): string[] {
+  const byName = new Map(scenarios.map((s) => [s.scenario, s]))
+  const pairs = PIPELINE_PAIRS.flatMap(({ on, off }) => {
+    const withDecode = byName.get(on)
+    const without = byName.get(off)
+    return withDecode && without ? [{ on: withDecode, off: without }] : []
+  })
+  if (pairs.length === 0) return []
+  return [
+    '',
+    'Pixel pipeline: each scenario with the decode pass (on) and without it (off, UPLOAD_DECODE=off)',
+    '',
+    row(['scenario', 'on uploads/s', 'off uploads/s', 'on/off', 'on CPU ms', 'off CPU ms']),
+    row(Array(6).fill('---')),
+    ...pairs.map(({ on, off }) =>
+      row([
+        on.scenario,
+        on.uploads_per_s,
+        off.uploads_per_s,
+        off.uploads_per_s > 0 ? round(on.uploads_per_s / off.uploads_per_s) : 'n/a',
+        na(on.api_cpu_ms_per_upload),
+        na(off.api_cpu_ms_per_upload),
+      ]),
+    ),
+  ]
 }
