@@ -1,14 +1,43 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { sql } from 'drizzle-orm'
+import { inArray, sql } from 'drizzle-orm'
 import { backfillPixels } from '../src/backfill/pixels'
+import { images } from '../src/db/schema'
+import { backfillHashes } from '../src/similarity/backfill'
+import { perceptualHash } from '../src/similarity/dhash'
+import type { Storage } from '../src/storage/storage'
 import { call } from './support/api'
 import { json, startTestApp, type TestApp, upload } from './support/app'
 import { CAMERA_TAGS, skipWithoutExiftool, withExiftool } from './support/exiftool'
-import { makeBmp, makeJpeg } from './support/images'
+import { concat, makeBmp, makeJpeg } from './support/images'
 
 const PIPELINE_COLUMNS = `thumbhash = null, taken_at = null, camera_make = null, camera_model = null,
   lens = null, orientation = null, gps_latitude = null, gps_longitude = null, gps_altitude = null,
   exif = null, width = 0, height = 0`
+
+/** The same storage, counting reads by key. */
+function countingReads(storage: Storage) {
+  const reads = new Map<string, number>()
+  const counted: Storage = {
+    kind: storage.kind,
+    put: (key, bytes, type) => storage.put(key, bytes, type),
+    read: (key, range) => {
+      reads.set(key, (reads.get(key) ?? 0) + 1)
+      return storage.read(key, range)
+    },
+    stat: (key) => storage.stat(key),
+    delete: (key) => storage.delete(key),
+    list: (prefix) => storage.list(prefix),
+    presignDownload: (key, options) => storage.presignDownload(key, options),
+    ping: () => storage.ping(),
+  }
+  return { storage: counted, reads }
+}
+
+/** A JPEG whose scan is cut: the strict decode fails, the lenient one (hashing) does not. */
+function truncatedScanJpeg() {
+  const whole = makeJpeg(200, 200, { seed: 7 })
+  return concat([whole.subarray(0, Math.floor(whole.byteLength / 2)), new Uint8Array([0xff, 0xd9])])
+}
 
 describe.skipIf(skipWithoutExiftool('backfill tests'))('bun run backfill', () => {
   describe.each(['local', 's3'] as const)('%s storage', (storage) => {
@@ -88,6 +117,104 @@ describe.skipIf(skipWithoutExiftool('backfill tests'))('bun run backfill', () =>
       )
       await run(false, 'strip')
       expect(await read('photo')).toMatchObject({ gps_latitude: null, camera_make: 'Canon' })
+    })
+
+    test('a row lacking pixel columns and hash: one read each, the hash the upload stored', async () => {
+      const db = t.deps.database.db
+      // The truncated scan can't be uploaded (422): it replaces another upload's object.
+      uploaded.cut = (
+        await json(await upload(t.url, makeJpeg(24, 24, { seed: 93 }), { filename: 'c.jpg' }))
+      ).data
+      const cutKey = uploaded.cut?.s3_key ?? ''
+      await t.deps.storage.put(cutKey, truncatedScanJpeg(), 'image/jpeg')
+      const ids = ['photo', 'bmp', 'broken', 'cut'].map((name) => uploaded[name]?.id ?? '')
+      const hashes = () =>
+        db
+          .select({
+            id: images.id,
+            hash: images.perceptualHash,
+            low: images.perceptualHashLowInformation,
+          })
+          .from(images)
+          .where(inArray(images.id, ids))
+          .orderBy(images.id)
+      const atUpload = await hashes()
+      expect(atUpload.filter((r) => r.hash !== null)).toHaveLength(4)
+      // As rows from before both features: no pixel columns, no hash.
+      await db.execute(
+        sql.raw(
+          `update images set ${PIPELINE_COLUMNS}, perceptual_hash = null, perceptual_hash_low_information = false`,
+        ),
+      )
+      const passes = async (dryRun: boolean) => {
+        const counted = countingReads(t.deps.storage)
+        const options = { db, storage: counted.storage, concurrency: 2, dryRun }
+        const pixels = await backfillPixels({
+          ...options,
+          maxPixels: 1e8,
+          locationPolicy: 'keep',
+          batchSize: 2,
+        })
+        const hashed = await backfillHashes({ ...options, limitInputPixels: 1e8 })
+        return { pixels, hashed, reads: Object.fromEntries(counted.reads) }
+      }
+      const oneEach = Object.fromEntries(
+        ['photo', 'bmp', 'broken', 'cut'].map((name) => [uploaded[name]?.s3_key, 1]),
+      )
+
+      // Dry run: the pixel pass would hash photo, bmp and (leniently) cut; the broken object has
+      // no pixels at all. The hash pass has nothing: rows without a thumbhash are not its own.
+      const dry = await passes(true)
+      expect(dry.reads).toEqual(oneEach)
+      expect(dry.pixels).toMatchObject({ pending: 4, updated: 2, hashed: 3, failed: 2 })
+      expect(dry.hashed).toEqual({ total: 0, hashed: 0, failed: [] })
+      expect((await hashes()).every((r) => r.hash === null)).toBe(true)
+
+      const real = await passes(false)
+      expect(real.reads).toEqual(oneEach)
+      expect(real.pixels).toMatchObject({ pending: 4, updated: 2, hashed: 3, failed: 2 })
+      expect(real.pixels.failures.map((f) => f.id).sort()).toEqual(
+        [String(uploaded.broken?.id), String(uploaded.cut?.id)].sort(),
+      )
+      expect(real.hashed).toEqual({ total: 0, hashed: 0, failed: [] })
+      // The hashes the upload stored, and what perceptualHash() computes from the stored bytes.
+      const after = await hashes()
+      const byId = new Map(after.map((r) => [r.id, r]))
+      for (const name of ['photo', 'bmp']) {
+        const row = uploaded[name]
+        expect(byId.get(row?.id ?? '')).toEqual(atUpload.find((r) => r.id === row?.id))
+        const bytes = await new Response(await t.deps.storage.read(row?.s3_key ?? '')).bytes()
+        const fromBytes = await perceptualHash(bytes, String(row?.mimetype), {
+          limitInputPixels: 1e8,
+        })
+        expect(byId.get(row?.id ?? '')?.hash).toBe(fromBytes?.hash ?? null)
+      }
+      // The cut scan has the lenient hash and still no thumbhash; the broken one neither.
+      const cut = await perceptualHash(truncatedScanJpeg(), 'image/jpeg', { limitInputPixels: 1e8 })
+      expect(cut).not.toBeNull()
+      expect(byId.get(uploaded.cut?.id ?? '')?.hash).toBe(cut?.hash ?? null)
+      expect(byId.get(uploaded.broken?.id ?? '')?.hash).toBeNull()
+
+      // Resumed: only the failing rows are read again, and the cut one is not hashed twice.
+      const again = await passes(false)
+      expect(again.pixels).toMatchObject({ pending: 2, updated: 0, hashed: 0, failed: 2 })
+      expect(again.reads).toEqual({ [uploaded.broken?.s3_key ?? '']: 1, [cutKey]: 1 })
+
+      // A row that has its pixel columns but lost its hash is the hash pass's, read once.
+      await db
+        .update(images)
+        .set({ perceptualHash: null })
+        .where(inArray(images.id, [uploaded.photo?.id ?? '']))
+      const last = await passes(false)
+      expect(last.hashed).toEqual({ total: 1, hashed: 1, failed: [] })
+      expect(last.reads).toEqual({
+        [uploaded.broken?.s3_key ?? '']: 1,
+        [cutKey]: 1,
+        [uploaded.photo?.s3_key ?? '']: 1,
+      })
+      expect((await hashes()).find((r) => r.id === uploaded.photo?.id)?.hash).toBe(
+        atUpload.find((r) => r.id === uploaded.photo?.id)?.hash ?? null,
+      )
     })
   })
 })

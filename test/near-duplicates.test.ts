@@ -3,6 +3,7 @@ import { count, eq } from 'drizzle-orm'
 import { images } from '../src/db/schema'
 import { call, READ_KEY, WRITE_KEY } from './support/api'
 import { json, startTestApp, type TestApp, upload } from './support/app'
+import { encodeBmp, rgbOf } from './support/bmp'
 import { makeBmp } from './support/images'
 import { makeFlat, makeScene, makeVariant } from './support/photos'
 
@@ -246,19 +247,36 @@ describe('near-duplicates', () => {
     expect((await searchByImage(t, probe, '', null)).status).toBe(401)
     const notImage = await searchByImage(t, new TextEncoder().encode('hello, not an image'))
     expect(notImage.status).toBe(415)
-    const bmp = await searchByImage(t, makeBmp(8, 8))
-    expect(bmp.status).toBe(422)
-    expect((await json(bmp)).message).toContain('BMP')
+    // The same picture as BMP finds it too; a BMP whose pixels do not decode (RLE) is a 422.
+    const bmp = await searchByImage(t, encodeBmp(await rgbOf(scene), { bits: 24 }))
+    expect(bmp.status).toBe(200)
+    expect((await json(bmp)).data).toMatchObject([{ id: stored.data.id, distance: 0 }])
+    const rle = makeBmp(8, 8)
+    new DataView(rle.buffer).setUint32(30, 1, true) // BI_RLE8
+    const undecodable = await searchByImage(t, rle)
+    expect(undecodable.status).toBe(422)
+    expect((await json(undecodable)).message).toContain('pixels do not decode')
     const badQuery = await searchByImage(t, probe, '?max_distance=-1')
     expect(badQuery.status).toBe(400)
     expect(await rowCount(t)).toBe(before)
   })
 
-  test('BMP uploads are stored without a hash: near_duplicates null, no similar images', async () => {
-    const res = await uploadOk(t, makeBmp(16, 16), 'bitmap', { on_near_duplicate: 'reject' })
-    expect(res.near_duplicates).toBeNull()
+  test('BMP uploads are hashed: the same picture as PNG and as BMP are near-duplicates', async () => {
+    const scene = await makeScene(909)
+    const png = await uploadOk(t, scene, 'as png')
+    const bitmap = encodeBmp(await rgbOf(scene), { bits: 32, topDown: true })
+    const refused = await upload(t.url, bitmap, {
+      metadata: meta('as bmp'),
+      fields: { on_near_duplicate: 'reject' },
+      filename: 'p.bmp',
+    })
+    expect(refused.status).toBe(409)
+    expect((await json(refused)).error).toBe('Similar image exists')
+    const res = await uploadOk(t, bitmap, 'as bmp')
+    expect(res.data.mimetype).toBe('image/bmp')
+    expect(res.near_duplicates).toMatchObject([{ id: png.data.id, distance: 0 }])
     const similar = await json(await call(t.url, 'GET', `/api/images/${res.data.id}/similar`))
-    expect(similar).toEqual({ data: [], next_cursor: null })
+    expect(similar.data.map((i: { id: string }) => i.id)).toEqual([png.data.id])
   })
 })
 

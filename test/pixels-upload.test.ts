@@ -60,7 +60,7 @@ describe.each(['local', 's3'] as const)('upload decode pass (%s storage)', (stor
     return n
   }
 
-  test('every format gets a thumbhash; no EXIF means null columns', async () => {
+  test('every format gets a thumbhash and a near-duplicate verdict; no EXIF means null columns', async () => {
     const cases = [
       [makeJpeg(120, 60, { seed: 31 }), 'a.jpg', 2],
       [makePng(60, 120, { seed: 32 }), 'a.png', 0.5],
@@ -71,8 +71,11 @@ describe.each(['local', 's3'] as const)('upload decode pass (%s storage)', (stor
     for (const [bytes, filename, aspect] of cases) {
       const res = await upload(t.url, bytes, { filename })
       expect(res.status, filename).toBe(201)
-      const { data } = await json(res)
+      const body = await json(res)
+      const { data } = body
       expectThumbhash(data.thumbhash, aspect)
+      // Looked for (BMP included, now hashed from the same rendition): a list, not null.
+      expect(body.near_duplicates, filename).toBeArray()
       expect(data).toMatchObject({
         taken_at: null,
         camera_make: null,

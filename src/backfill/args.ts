@@ -3,9 +3,9 @@ export type BackfillArgs = { dryRun: boolean; concurrency: number; json: boolean
 
 export const USAGE = `usage: bun run backfill [--dry-run] [--concurrency=4] [--json]
   Fills what older rows lack by reading each object: width, height and sniffed MIME type (rows
-  adopted from the old service), then the thumbhash and EXIF columns of rows stored before the
-  pixel pipeline, then the perceptual hash (BMP skipped). Interrupt it (Ctrl-C) at
-  any time: filled rows stay filled, a new run goes on.
+  adopted from the old service), then the thumbhash, EXIF and perceptual hash of rows stored
+  before the pixel pipeline (one read and one decode each), then the perceptual hash of rows that
+  had the rest. Interrupt it (Ctrl-C) at any time: filled rows stay filled, a new run goes on.
   --dry-run        read and inspect, write nothing
   --concurrency=N  objects read at once, 1 to 64; default 4
   --json           print one JSON report instead of a summary

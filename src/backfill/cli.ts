@@ -39,7 +39,8 @@ try {
     onProgress: (p) => progress.update(p),
   })
   progress.end()
-  // Second pass: the upload's decode pass (thumbhash, EXIF) over rows stored before it.
+  // Second pass: the upload's decode pass (thumbhash, EXIF, perceptual hash) over rows stored
+  // before it, one read and one decode a row.
   const pixels = report.interrupted
     ? undefined
     : await backfillPixels({
@@ -53,7 +54,7 @@ try {
         onProgress: (p) => progress.update({ ...p, filled: p.done - p.failed }),
       })
   progress.end()
-  // Third pass: the perceptual hash of rows stored without one (older rows, adopted rows).
+  // Third pass: the perceptual hash of rows that had their pixel columns but no hash.
   const hashes =
     report.interrupted || stop.signal.aborted
       ? undefined
@@ -75,13 +76,13 @@ try {
     for (const f of report.failures) console.log(`  ${f.id} ${f.key}: ${f.error}`)
     if (pixels) {
       console.log(
-        `thumbhash and EXIF: ${pixels.updated} of ${pixels.pending} rows ${args.dryRun ? 'decodable' : 'updated'}, ${pixels.failed} failed`,
+        `thumbhash and EXIF: ${pixels.updated} of ${pixels.pending} rows ${args.dryRun ? 'decodable' : 'updated'} (${pixels.hashed} perceptual hashes with them), ${pixels.failed} failed`,
       )
       for (const f of pixels.failures) console.log(`  ${f.id} ${f.key}: ${f.error}`)
     }
     if (hashes) {
       console.log(
-        `perceptual hashes: ${hashes.hashed} of ${hashes.total}, ${hashes.failed.length} not`,
+        `perceptual hashes of rows with a thumbhash: ${hashes.hashed} of ${hashes.total}, ${hashes.failed.length} not`,
       )
       for (const f of hashes.failed) console.log(`  ${f.id}: ${f.reason}`)
     }

@@ -1,11 +1,17 @@
-import { and, asc, count, eq, gt, isNull } from 'drizzle-orm'
+import { and, asc, count, eq, gt, isNull, sql } from 'drizzle-orm'
 import type { LocationPolicy } from '../config'
 import type { Db } from '../db/client'
 import { images } from '../db/schema'
 import { decodedColumns } from '../images/service'
-import { decodeImage } from '../media/decode'
-import { inspectImage } from '../media/inspect'
-import { RENDITION } from '../similarity/dhash'
+import { type DecodedImage, decodeImage, UndecodableImage } from '../media/decode'
+import { type ImageInfo, inspectImage } from '../media/inspect'
+import {
+  isHashable,
+  type PerceptualHash,
+  perceptualHash,
+  perceptualHashFromRendition,
+  RENDITION,
+} from '../similarity/dhash'
 import type { Storage } from '../storage/storage'
 import type { BackfillFailure } from './backfill'
 
@@ -29,16 +35,22 @@ export type PixelBackfillReport = {
   /** Rows without a thumbhash when the run started. */
   pending: number
   updated: number
+  /** Rows given their perceptual hash by this pass, from the same decode (dry run: would be). */
+  hashed: number
   failed: number
   failures: BackfillFailure[]
 }
 
 const MAX_LISTED_FAILURES = 1000
 
+type PixelRow = { id: string; s3Key: string; hashed: boolean }
+
 /**
- * The second pass of `bun run backfill`: the upload's decode pass over rows that predate it (no thumbhash): width, height and
- * MIME type from the bytes, thumbhash and EXIF. Resumable: a row is done once its thumbhash is
- * set, so a rerun continues with what is left; rows that fail keep failing visibly, by id.
+ * The second pass of `bun run backfill`: the upload's decode pass over rows that predate it (no
+ * thumbhash): width, height and MIME type from the bytes, thumbhash and EXIF, and the perceptual
+ * hash of a row without one, all from one read and one decode and written in one update.
+ * Resumable: a row is done once its thumbhash is set, so a rerun continues with what is left;
+ * rows that fail keep failing visibly, by id.
  */
 export async function backfillPixels(options: PixelBackfillOptions): Promise<PixelBackfillReport> {
   const { db, storage, dryRun } = options
@@ -51,29 +63,44 @@ export async function backfillPixels(options: PixelBackfillOptions): Promise<Pix
     dry_run: dryRun,
     pending,
     updated: 0,
+    hashed: 0,
     failed: 0,
     failures: [],
   }
   let done = 0
 
-  const processRow = async (row: { id: string; s3Key: string }) => {
+  const processRow = async (row: PixelRow) => {
     try {
       const bytes = await new Response(await storage.read(row.s3Key)).bytes()
       const inspected = inspectImage(bytes)
       if (!inspected.ok) throw new Error(inspected.message)
-      const decoded = await decodeImage(bytes, inspected.info, {
-        maxPixels: options.maxPixels,
-        rendition: RENDITION,
-      })
+      const wantsHash = !row.hashed && isHashable(inspected.info.format)
+      let decoded: DecodedImage
+      try {
+        decoded = await decodeImage(bytes, inspected.info, {
+          maxPixels: options.maxPixels,
+          rendition: RENDITION,
+        })
+      } catch (err) {
+        // The hash pass leaves rows without a thumbhash to this pass, so a row whose pixels fail
+        // the strict decode is hashed here as leniently as the hash pass would (a cut scan still
+        // hashes), from the bytes already read; its thumbhash stays pending, as before.
+        if (wantsHash && err instanceof UndecodableImage) {
+          await writeLenientHash(row, bytes, inspected.info)
+        }
+        throw err
+      }
       const columns = decodedColumns(decoded)
       if (options.locationPolicy !== 'keep') {
         Object.assign(columns, { gpsLatitude: null, gpsLongitude: null, gpsAltitude: null })
       }
+      const hash = wantsHash ? perceptualHashFromRendition(decoded.grey) : undefined
       if (!dryRun) {
         await db
           .update(images)
           .set({
             ...columns,
+            ...(hash && hashColumns(hash)),
             width: inspected.info.width,
             height: inspected.info.height,
             mimetype: inspected.info.mimetype,
@@ -81,6 +108,7 @@ export async function backfillPixels(options: PixelBackfillOptions): Promise<Pix
           .where(and(eq(images.id, row.id), isNull(images.thumbhash)))
       }
       report.updated++
+      if (hash) report.hashed++
     } catch (err) {
       report.failed++
       if (report.failures.length < MAX_LISTED_FAILURES) {
@@ -93,11 +121,27 @@ export async function backfillPixels(options: PixelBackfillOptions): Promise<Pix
     }
   }
 
+  const writeLenientHash = async (row: PixelRow, bytes: Uint8Array, info: ImageInfo) => {
+    const hash = await perceptualHash(bytes, info.mimetype, { limitInputPixels: options.maxPixels })
+    if (!hash) return
+    if (!dryRun) {
+      await db
+        .update(images)
+        .set(hashColumns(hash))
+        .where(and(eq(images.id, row.id), isNull(images.perceptualHash)))
+    }
+    report.hashed++
+  }
+
   // Keyset over the id: failed (and, in a dry run, all) rows are passed, never revisited.
   let after: string | undefined
   while (!options.signal?.aborted) {
     const rows = await db
-      .select({ id: images.id, s3Key: images.s3Key })
+      .select({
+        id: images.id,
+        s3Key: images.s3Key,
+        hashed: sql<boolean>`${images.perceptualHash} is not null`,
+      })
       .from(images)
       .where(and(isNull(images.thumbhash), after ? gt(images.id, after) : undefined))
       .orderBy(asc(images.id))
@@ -115,3 +159,8 @@ export async function backfillPixels(options: PixelBackfillOptions): Promise<Pix
   }
   return report
 }
+
+const hashColumns = (hash: PerceptualHash) => ({
+  perceptualHash: hash.hash,
+  perceptualHashLowInformation: hash.lowInformation,
+})

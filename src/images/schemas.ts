@@ -375,7 +375,7 @@ export const uploadCreatedSchema = z
       .nullable()
       .openapi({
         description:
-          'Stored images within NEAR_DUPLICATE_DISTANCE, nearest first, at most 10; null when not looked for (on_near_duplicate=allow, or a format without a perceptual hash: BMP)',
+          'Stored images within NEAR_DUPLICATE_DISTANCE, nearest first, at most 10; null when not looked for (on_near_duplicate=allow, or no perceptual hash: with UPLOAD_DECODE=off, pixel data that does not decode)',
       }),
   })
   .openapi('UploadCreated')

@@ -59,7 +59,7 @@ const similarRouteFor = (defaultDistance: number) =>
     tags: ['images'],
     summary: 'Stored images similar to this one, nearest first',
     description:
-      'By Hamming distance of 64-bit perceptual hashes (dHash). An image with a low-information hash (flat, nearly uniform) or none (BMP) has no similar images.',
+      'By Hamming distance of 64-bit perceptual hashes (dHash). An image with a low-information hash (flat, nearly uniform) or none (stored with UPLOAD_DECODE=off, pixels that do not decode) has no similar images.',
     security: apiKeySecurity,
     request: { params: imageIdParams, query: similarQuerySchema(defaultDistance) },
     responses: { 200: listResponse, ...errorResponses(400, 401, 404, 503) },
@@ -94,7 +94,7 @@ const searchByImageRouteFor = (defaultDistance: number) =>
       200: listResponse,
       422: jsonContent(
         z.object({ error: z.string(), message: z.string() }),
-        'Invalid image, or one without a comparable perceptual hash (BMP is not hashed yet)',
+        'Invalid image: pixel data that does not decode, so no perceptual hash (an RLE-compressed BMP, a cut scan)',
       ),
       ...errorResponses(400, 401, 413, 415, 503),
     },
@@ -182,7 +182,7 @@ const searchByImage = (
       throw new ApiError(
         422,
         'Invalid image',
-        'No perceptual hash can be computed for this image (BMP is not hashed yet, or the pixels do not decode)',
+        'No perceptual hash can be computed for this image: its pixels do not decode',
       )
     }
     return c.json(await similarPage(deps, hash, c.req.valid('query'), c.req.url), 200)

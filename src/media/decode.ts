@@ -84,7 +84,7 @@ export async function renderRendition(
   const { width, height } = options
   const pipeline = await openPixels(bytes, format, {
     maxPixels: options.maxPixels,
-    longest: Math.max(width, height),
+    target: { width, height, fit: 'fill' },
     strict: options.strict,
   })
   const { data, info } = await pipeline

@@ -35,7 +35,12 @@ export async function renderVariant(
   maxPixels: number,
 ): Promise<Uint8Array> {
   try {
-    const pipeline = (await openPixels(bytes, source, { maxPixels, longest: side }))
+    const pipeline = (
+      await openPixels(bytes, source, {
+        maxPixels,
+        target: { width: side, height: side, fit: 'inside' },
+      })
+    )
       .resize(side, side, { fit: 'inside', withoutEnlargement: true })
       .toColourspace('srgb')
     const out = await ENCODERS[format](pipeline).toBuffer()

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, isNull, notInArray, sql } from 'drizzle-orm'
+import { and, asc, count, eq, gt, isNotNull, isNull, notInArray, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { images } from '../db/schema'
 import { SUPPORTED_FORMATS } from '../media/inspect'
@@ -35,16 +35,22 @@ export type BackfillResult = {
 }
 
 const BATCH = 100
-// Types `perceptualHash` does not hash yet (BMP): their rows are not pending, only left out.
+// Types `perceptualHash` does not hash (none at present): their rows are not pending, only left out.
 const UNHASHED_TYPES = SUPPORTED_FORMATS.filter((f) => !isHashable(f.format)).map((f) => f.mimetype)
 
 /**
- * Computes the perceptual hash of rows stored before it existed. Resumable: it only ever looks at
- * rows still without a hash, in id order, and writes each row only if it still has none.
+ * Computes the perceptual hash of rows stored before it existed that already have their pixel
+ * columns (a thumbhash): rows without one are the pixel pass's (`backfillPixels`), which hashes
+ * them from its own decode, so no object is read twice. Resumable: it only ever looks at rows
+ * still without a hash, in id order, and writes each row only if it still has none.
  */
 export async function backfillHashes(options: BackfillOptions): Promise<BackfillResult> {
   const { db, storage } = options
-  const pending = and(isNull(images.perceptualHash), notInArray(images.mimetype, UNHASHED_TYPES))
+  const pending = and(
+    isNull(images.perceptualHash),
+    isNotNull(images.thumbhash),
+    notInArray(images.mimetype, UNHASHED_TYPES),
+  )
   const [{ total } = { total: 0 }] = await db.select({ total: count() }).from(images).where(pending)
   const result: BackfillResult = { total, hashed: 0, failed: [] }
   let done = 0

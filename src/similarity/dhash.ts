@@ -120,8 +120,10 @@ export async function renderGreyRendition(
   return greyOnWhite(rendition)
 }
 
-/** BMP is not hashed yet: the similarity API and the backfill document it as such. */
-export const isHashable = (format: ImageFormat) => format !== 'bmp'
+// Every supported format, BMP included: the rendition decodes them all (BMP by media/bmp-decode.ts).
+const HASHABLE_FORMATS: ReadonlySet<ImageFormat> = new Set(SUPPORTED_FORMATS.map((f) => f.format))
+/** Whether `perceptualHash` hashes the format; the backfill leaves the others out. */
+export const isHashable = (format: ImageFormat) => HASHABLE_FORMATS.has(format)
 
 /**
  * The perceptual hash of stored or searched-with bytes, or null when it cannot be computed

@@ -72,11 +72,28 @@ describe('decodeBmp', () => {
     expect(rgb(decodeBmp(bmp(1, 1, 16, [[0x00, 0x7c]])))).toEqual([255, 0, 0])
     expect(rgb(decodeBmp(bmp(1, 1, 32, [[10, 20, 30, 0]])))).toEqual([30, 20, 10])
   })
-  test('step samples every n-th pixel of every n-th row', () => {
-    const raw = decodeBmp(makeBmp(100, 50), 10)
-    expect([raw.width, raw.height, raw.data.byteLength]).toEqual([10, 5, 150])
-    expect(Array.from(raw.data.subarray(0, 3))).toEqual(
-      Array.from(decodeBmp(makeBmp(100, 50)).data.subarray(0, 3)),
-    )
+  test('step averages each step×step block, the partial blocks at the edges over what they hold', () => {
+    const full = decodeBmp(makeBmp(101, 51))
+    const raw = decodeBmp(makeBmp(101, 51), 10)
+    expect([raw.width, raw.height, raw.data.byteLength]).toEqual([11, 6, 198])
+    const expected: number[] = []
+    for (let oy = 0; oy < 6; oy++) {
+      for (let ox = 0; ox < 11; ox++) {
+        for (let c = 0; c < 3; c++) {
+          let sum = 0
+          let n = 0
+          for (let y = oy * 10; y < Math.min(51, oy * 10 + 10); y++) {
+            for (let x = ox * 10; x < Math.min(101, ox * 10 + 10); x++) {
+              sum += full.data[(y * 101 + x) * 3 + c] as number
+              n++
+            }
+          }
+          expected.push(Math.round(sum / n))
+        }
+      }
+    }
+    expect(rgb(raw)).toEqual(expected)
+    // The last column and row are blocks of one pixel: the image's own edge pixels.
+    expect(rgb(raw).slice(-3)).toEqual(Array.from(full.data.slice(-3)))
   })
 })

@@ -1,16 +1,27 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { eq } from 'drizzle-orm'
 import { images } from '../../src/db/schema'
+import { SUPPORTED_FORMATS } from '../../src/media/inspect'
 import { bandCandidates, bandNeighbours, hashBands } from '../../src/similarity/bands'
 import {
   dHashFromGrey9x8,
   grey9x8FromRendition,
   hammingDistance,
+  isHashable,
   isLowInformation,
   perceptualHash,
   popcount64,
 } from '../../src/similarity/dhash'
 import { json, startTestApp, type TestApp, upload } from '../support/app'
+import {
+  type BmpLayout,
+  encodeBmp,
+  pngOf,
+  posterize,
+  quantize555,
+  type RgbImage,
+  rgbOf,
+} from '../support/bmp'
 import { makeFlat, makeScene } from '../support/photos'
 
 describe('dHash', () => {
@@ -51,7 +62,7 @@ describe('dHash', () => {
     expect(hammingDistance(BigInt.asIntN(64, 1n << 63n), 0n)).toBe(1)
   })
 
-  test('BMP is not hashed (libvips cannot read it); garbage pixels give null, not an error', async () => {
+  test('garbage pixels give null, not an error; flat images a low-information hash', async () => {
     const options = { limitInputPixels: 1e8 }
     expect(await perceptualHash(await makeScene(1), 'image/bmp', options)).toBeNull()
     expect(await perceptualHash(new Uint8Array(100), 'image/png', options)).toBeNull()
@@ -59,6 +70,46 @@ describe('dHash', () => {
       hash: 0n,
       lowInformation: true,
     })
+  })
+})
+
+describe('BMP', () => {
+  const options = { limitInputPixels: 1e8 }
+  const hashOf = async (bytes: Uint8Array, mimetype: string) =>
+    (await perceptualHash(bytes, mimetype, options))?.hash
+  const distance = async (picture: RgbImage, layout: BmpLayout) => {
+    const png = await hashOf(await pngOf(picture), 'image/png')
+    const bmp = await hashOf(encodeBmp(picture, layout), 'image/bmp')
+    if (png === undefined || bmp === undefined) throw new Error('not hashed')
+    return hammingDistance(png, bmp)
+  }
+
+  test('every format is hashable, BMP included', () => {
+    expect(SUPPORTED_FORMATS.filter((f) => !isHashable(f.format))).toEqual([])
+  })
+
+  test('a BMP no larger than twice the rendition hashes exactly as the same picture as PNG', async () => {
+    const picture = await rgbOf(await makeScene(41, 120, 90))
+    expect(await distance(picture, { bits: 24 })).toBe(0)
+    expect(await distance(picture, { bits: 24, topDown: true })).toBe(0)
+    expect(await distance(picture, { bits: 32 })).toBe(0)
+    expect(await distance(quantize555(picture), { bits: 16 })).toBe(0)
+    expect(await distance(posterize(picture), { bits: 8 })).toBe(0)
+    expect(await distance(posterize(picture), { bits: 8, topDown: true })).toBe(0)
+  })
+
+  // Larger BMPs are block-averaged before the resize (libvips reads the PNG whole): a few bits.
+  // Sampling every n-th pixel instead, or one step for both axes of the tall one, gave up to 8.
+  test.each([
+    [1024, 768, 1],
+    [1024, 768, 5],
+    [333, 777, 1],
+    [333, 777, 5],
+  ])('%i×%i (seed %i): within 2 bits of the PNG', async (width, height, seed) => {
+    const picture = await rgbOf(await makeScene(seed, width, height))
+    expect(await distance(picture, { bits: 24 })).toBeLessThanOrEqual(2)
+    expect(await distance(picture, { bits: 32, topDown: true })).toBeLessThanOrEqual(2)
+    expect(await distance(posterize(picture), { bits: 8 })).toBeLessThanOrEqual(2)
   })
 })
 
