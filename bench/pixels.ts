@@ -10,7 +10,6 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import sharp from 'sharp'
 import { createApp } from '../src/app'
 import { loadConfig } from '../src/config'
 import type { ImageRow } from '../src/db/schema'
@@ -19,6 +18,7 @@ import { ImageRepository } from '../src/images/repository'
 import { ImageService } from '../src/images/service'
 import { VariantService } from '../src/images/variants'
 import { createLogger } from '../src/logger'
+import { loadSharp } from '../src/media/sharp'
 import { startServer } from '../src/server'
 import { makeJpeg } from '../test/support/images'
 import { makeBaseImages, variant } from './images'
@@ -109,6 +109,8 @@ try {
     const outcome = await upload(services.on, bytes)
     sources.push({ row: outcome.image, bytes })
   }
+  // The API's sharp, so both sides run under its process-wide settings (cache off, 1 thread each).
+  const sharp = await loadSharp()
   const bare = (bytes: Uint8Array) =>
     sharp(bytes, { failOn: 'error', pages: 1 })
       .rotate()
