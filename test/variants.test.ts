@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { eq } from 'drizzle-orm'
 import sharp from 'sharp'
 import { images } from '../src/db/schema'
+import type { GarbagePacer } from '../src/http/garbage-pacer'
 import { ImageRepository } from '../src/images/repository'
 import { VariantService, VariantSourceGone } from '../src/images/variants'
 import { reconcile } from '../src/reconcile/reconcile'
@@ -208,6 +209,24 @@ describe.each(['local', 's3'] as const)(
         expect(await t.deps.storage.stat(`variants/${image.md5_hash}/thumb-256.webp`)).toBeNull()
       },
     )
+
+    test('the original and the rendition are counted as garbage once each render is done', async () => {
+      const bytes = makeJpeg(320, 240, { seed: 60 })
+      const image = (await json(await upload(t.url, bytes))).data
+      const row = await new ImageRepository(t.deps.database.db).findById(image.id)
+      if (!row) throw new Error('row missing')
+      const released: number[] = []
+      const garbage = { released: (n: number) => released.push(n) } as unknown as GarbagePacer
+      const service = new VariantService(new ImageRepository(t.deps.database.db), t.deps.storage, {
+        presets: { thumb: 256 },
+        maxPixels: 1e8,
+        concurrency: 2,
+        acrossProcesses: t.deps.database.kind === 'postgres',
+        garbage,
+      })
+      const stored = await service.ensure(row, 'thumb', 'webp')
+      expect(released).toEqual([bytes.byteLength, stored.size])
+    })
 
     test('deleting the image deletes its variants', async () => {
       const image = (await json(await upload(t.url, makeJpeg(80, 60, { seed: 54 })))).data

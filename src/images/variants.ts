@@ -1,4 +1,5 @@
 import type { ImageRow } from '../db/schema'
+import type { GarbagePacer } from '../http/garbage-pacer'
 import { type ImageFormat, inspectImage, sniffImageFormat } from '../media/inspect'
 import {
   renderVariant,
@@ -20,6 +21,8 @@ export type VariantOptions = {
   concurrency: number
   /** Serialise generation across processes with an advisory lock (PostgreSQL; PGlite has one). */
   acrossProcesses: boolean
+  /** Told of each original and rendition let go: JavaScriptCore frees dead buffers late. */
+  garbage?: GarbagePacer
 }
 
 /** Test-only seam: counts real renders (cache misses that did the work). */
@@ -137,6 +140,7 @@ export class VariantService {
   /** Stores the rendered bytes; their size is what a stat would report, so none is made. */
   async #put(key: string, format: VariantFormat, bytes: Uint8Array) {
     await this.storage.put(key, bytes, VARIANT_CONTENT_TYPES[format])
+    this.options.garbage?.released(bytes.byteLength)
     return this.#described(key, format, bytes.byteLength)
   }
 
@@ -148,9 +152,13 @@ export class VariantService {
       if (err instanceof ObjectNotFound) throw new VariantSourceGone()
       throw err
     }
-    const source = sourceFormat(original)
-    this.hooks.onRender?.(key)
-    return renderVariant(original, source, side, format, this.options.maxPixels)
+    try {
+      const source = sourceFormat(original)
+      this.hooks.onRender?.(key)
+      return await renderVariant(original, source, side, format, this.options.maxPixels)
+    } finally {
+      this.options.garbage?.released(original.byteLength)
+    }
   }
 }
 
