@@ -6,6 +6,7 @@ import type { GarbagePacer } from '../src/http/garbage-pacer'
 import { ImageRepository } from '../src/images/repository'
 import { VariantService, VariantSourceGone } from '../src/images/variants'
 import { reconcile } from '../src/reconcile/reconcile'
+import type { Storage } from '../src/storage/storage'
 import { call } from './support/api'
 import { json, startTestApp, type TestApp, upload } from './support/app'
 import { createTestDatabase } from './support/database'
@@ -225,8 +226,43 @@ describe.each(['local', 's3'] as const)(
         garbage,
       })
       const stored = await service.ensure(row, 'thumb', 'webp')
-      expect(released).toEqual([bytes.byteLength, stored.size])
+      // From a local directory libvips reads the file itself: the original never enters JavaScript.
+      const originals = storage === 'local' ? [] : [bytes.byteLength]
+      expect(released).toEqual([...originals, stored.size])
     })
+
+    test.skipIf(storage !== 'local')(
+      'an original deleted after its signature was read, before libvips opened it: source gone',
+      async () => {
+        const image = (await json(await upload(t.url, makeJpeg(90, 60, { seed: 61 })))).data
+        const repo = new ImageRepository(t.deps.database.db)
+        const row = await repo.findById(image.id)
+        if (!row) throw new Error('row missing')
+        const local = t.deps.storage
+        const racing: Storage = {
+          kind: 'local',
+          put: (key, bytes, type) => local.put(key, bytes, type),
+          stat: (key) => local.stat(key),
+          delete: (key) => local.delete(key),
+          list: (prefix) => local.list(prefix),
+          presignDownload: () => null,
+          ping: () => local.ping(),
+          filePath: (key) => local.filePath?.(key) ?? '',
+          read: async (key, range) => {
+            const bytes = await new Response(await local.read(key, range)).bytes()
+            if (range) await local.delete(key)
+            return new Response(bytes).body as ReadableStream<Uint8Array>
+          },
+        }
+        const service = new VariantService(repo, racing, {
+          presets: { thumb: 256 },
+          maxPixels: 1e8,
+          concurrency: 2,
+          acrossProcesses: false,
+        })
+        await expect(service.ensure(row, 'thumb', 'webp')).rejects.toBeInstanceOf(VariantSourceGone)
+      },
+    )
 
     test('deleting the image deletes its variants', async () => {
       const image = (await json(await upload(t.url, makeJpeg(80, 60, { seed: 54 })))).data

@@ -28,6 +28,9 @@ export type VariantOptions = {
 /** Test-only seam: counts real renders (cache misses that did the work). */
 export type VariantHooks = { onRender?: (key: string) => void }
 
+/** Enough of an original to tell its format by its signature (BMP's needs 18 bytes). */
+const SIGNATURE = { start: 0, end: 31 }
+
 /** Stored variants remembered per process (about 200 bytes each). */
 const KNOWN_VARIANTS = 10_000
 
@@ -145,19 +148,38 @@ export class VariantService {
   }
 
   async #render(image: ImageRow, side: number, format: VariantFormat, key: string) {
-    let original: Uint8Array
+    const { input, source } = await this.#original(image.s3Key)
+    this.hooks.onRender?.(key)
     try {
-      original = await new Response(await this.storage.read(image.s3Key)).bytes()
+      return await renderVariant(input, source, side, format, this.options.maxPixels)
+    } catch (err) {
+      // The file went away between the look at its first bytes and libvips opening it.
+      if (typeof input === 'string' && !(await this.storage.stat(image.s3Key)))
+        throw new VariantSourceGone()
+      throw err
+    } finally {
+      if (typeof input !== 'string') this.options.garbage?.released(input.byteLength)
+    }
+  }
+
+  /**
+   * The original as libvips will read it: its file when the store is a local directory (a copy
+   * in JavaScript costs more CPU than the read: JavaScriptCore collects after big allocations),
+   * else its bytes. BMP, decoded here, and unknown signatures are read whole and walked first.
+   */
+  async #original(s3Key: string): Promise<{ input: Uint8Array | string; source: ImageFormat }> {
+    const path = this.storage.filePath?.(s3Key)
+    try {
+      if (path) {
+        const head = await new Response(await this.storage.read(s3Key, SIGNATURE)).bytes()
+        const source = sniffImageFormat(head)
+        if (source && source !== 'bmp') return { input: path, source }
+      }
+      const bytes = await new Response(await this.storage.read(s3Key)).bytes()
+      return { input: bytes, source: sourceFormat(bytes) }
     } catch (err) {
       if (err instanceof ObjectNotFound) throw new VariantSourceGone()
       throw err
-    }
-    try {
-      const source = sourceFormat(original)
-      this.hooks.onRender?.(key)
-      return await renderVariant(original, source, side, format, this.options.maxPixels)
-    } finally {
-      this.options.garbage?.released(original.byteLength)
     }
   }
 }

@@ -26,16 +26,17 @@ export class VariantRenderError extends Error {}
 /**
  * The first frame, auto-oriented, fit inside `side` x `side` without enlarging, converted to sRGB
  * with no metadata at all (no EXIF, GPS, XMP or ICC profile: sharp drops them unless asked).
+ * `input`: the bytes, or a file libvips reads itself (as `openPixels`).
  */
 export async function renderVariant(
-  bytes: Uint8Array,
+  input: Uint8Array | string,
   source: ImageFormat,
   side: number,
   format: VariantFormat,
   maxPixels: number,
 ): Promise<Uint8Array> {
   try {
-    const pipeline = (await openPixels(bytes, source, { maxPixels, longest: side }))
+    const pipeline = (await openPixels(input, source, { maxPixels, longest: side }))
       .resize(side, side, { fit: 'inside', withoutEnlargement: true })
       .toColourspace('srgb')
     const out = await ENCODERS[format](pipeline).toBuffer()
