@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util'
 import { startApi } from './api-process'
 import { type BackendKind, openBackend } from './backend'
 import { makeBaseImages, variant } from './images'
-import { RssSampler } from './rss'
+import { RssSampler, residentBytes } from './rss'
 import { round } from './stats'
 import { postUpload } from './upload-client'
 
@@ -22,11 +22,6 @@ export type VariantRssResult = {
   api_rss_before_mb: number
   api_rss_peak_mb: number
   seconds: number
-}
-
-function vmRss(pid: number) {
-  const text = Bun.file(`/proc/${pid}/status`).text()
-  return text.then((t) => Number(t.match(/^VmRSS:\s+(\d+) kB/m)?.[1] ?? 0) * 1024)
 }
 
 export async function measureVariantRss(
@@ -51,7 +46,7 @@ export async function measureVariantRss(
     }
     // Uploads' garbage settles before the window opens (the API paces its own collections).
     await Bun.sleep(2000)
-    const before = await vmRss(api.pid)
+    const before = residentBytes(api.pid)
     const sampler = new RssSampler(api.pid, 10).start()
     const started = performance.now()
     const statuses = await Promise.all(
