@@ -4,13 +4,14 @@
  *  - upload rate with the decode pass vs without (service level, same database and store);
  *  - variant generation (VariantService: read, render, store) vs a bare sharp loop, same resizes;
  *  - a cached thumb vs an original of about the same byte size, over HTTP;
- *  - peak RSS while 32 first-time `large` variants of max-size (5 MB) JPEGs render at once.
+ *  - peak RSS of the API process (started on its own, `--backend embedded|real`) while 32
+ *    first-time `large` variants of max-size (5 MB) JPEGs render at once (bench/variant-rss.ts).
+ * Steps 1-3 run in this process, on DATABASE_URL if set, else PGlite.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import sharp from 'sharp'
 import { createApp } from '../src/app'
 import { loadConfig } from '../src/config'
 import type { ImageRow } from '../src/db/schema'
@@ -19,13 +20,21 @@ import { ImageRepository } from '../src/images/repository'
 import { ImageService } from '../src/images/service'
 import { VariantService } from '../src/images/variants'
 import { createLogger } from '../src/logger'
+import { loadSharp } from '../src/media/sharp'
 import { startServer } from '../src/server'
 import { makeJpeg } from '../test/support/images'
 import { makeBaseImages, variant } from './images'
 import { round } from './stats'
+import { measureVariantRss } from './variant-rss'
 
-const { values } = parseArgs({ args: Bun.argv.slice(2), options: { quick: { type: 'boolean' } } })
+const { values } = parseArgs({
+  args: Bun.argv.slice(2),
+  options: { quick: { type: 'boolean' }, backend: { type: 'string', default: 'embedded' } },
+})
 const quick = values.quick ?? false
+const backendKind = values.backend
+if (backendKind !== 'embedded' && backendKind !== 'real')
+  throw new Error(`--backend must be embedded or real, not ${backendKind}`)
 const ROUNDS = quick ? 1 : 3
 const log = (msg: string) => process.stderr.write(`[bench:pixels] ${msg}\n`)
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0
@@ -39,12 +48,7 @@ const config = loadConfig({
   ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
 })
 const deps = await buildDependencies(config, createLogger('silent'))
-// 32 renders queue behind VARIANT_CONCURRENCY; the last ones wait longer than the default 30 s idle.
-const server = startServer(createApp(deps), {
-  hostname: '127.0.0.1',
-  port: 0,
-  idleTimeoutSeconds: 255,
-})
+const server = startServer(createApp(deps), { hostname: '127.0.0.1', port: 0 })
 const base = `http://127.0.0.1:${server.port}`
 const repo = new ImageRepository(deps.database.db)
 const images = makeBaseImages()
@@ -109,6 +113,8 @@ try {
     const outcome = await upload(services.on, bytes)
     sources.push({ row: outcome.image, bytes })
   }
+  // The API's sharp, so both sides run under its process-wide settings (cache off, 1 thread each).
+  const sharp = await loadSharp()
   const bare = (bytes: Uint8Array) =>
     sharp(bytes, { failOn: 'error', pages: 1 })
       .rotate()
@@ -166,26 +172,8 @@ try {
   }
   log(`serving: ${JSON.stringify(results.serving)}`)
 
-  // 4. Peak RSS: 32 first-time `large` variants of max-size JPEGs at once, through HTTP.
-  const maxRows: ImageRow[] = []
-  for (let i = 0; i < 32; i++)
-    maxRows.push((await upload(services.on, variant(images.max, 'rss', i))).image)
-  Bun.gc(true)
-  const before = process.memoryUsage().rss
-  let peak = before
-  const sampler = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss)
-  }, 5)
-  const started = performance.now()
-  await Promise.all(maxRows.map((row) => get(`${base}/api/images/${row.id}/variants/large`)))
-  clearInterval(sampler)
-  results.rss_32_large = {
-    source_bytes: images.max.byteLength,
-    concurrency_limit: config.pixels.variantConcurrency,
-    rss_before_mb: round(before / 2 ** 20),
-    rss_peak_mb: round(peak / 2 ** 20),
-    seconds: round((performance.now() - started) / 1000),
-  }
+  // 4. Peak RSS of a separately started API while 32 first-time `large` variants render.
+  results.rss_32_large = await measureVariantRss(backendKind, images.max)
   log(`rss: ${JSON.stringify(results.rss_32_large)}`)
   console.log(JSON.stringify(results, null, 2))
 } finally {

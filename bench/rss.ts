@@ -10,6 +10,9 @@ function statusField(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   }
 }
 
+/** A process's resident memory now (VmRSS), in bytes; 0 without /proc. */
+export const residentBytes = (pid: number) => statusField(pid, 'VmRSS')
+
 /** Samples a process's RSS every `everyMs`; `peak()` is the highest sample or VmHWM since reset. */
 export class RssSampler {
   #peak = 0

@@ -12,6 +12,7 @@ import { AuthFailures, authThrottle } from './http/auth-throttle'
 import { clientIp } from './http/client-ip'
 import { corsMiddleware } from './http/cors'
 import { handleError } from './http/errors'
+import { GarbagePacer } from './http/garbage-pacer'
 import { healthRoutes } from './http/health'
 import { jsonBodyLimit } from './http/json-body'
 import { methodNotAllowed, notFound } from './http/method-not-allowed'
@@ -104,6 +105,8 @@ export function createApp(deps: AppDeps) {
     maxPixels: limits.maxPixels,
     concurrency: deps.pixels.variantConcurrency,
     acrossProcesses: deps.database.kind === 'postgres',
+    // 32 first-time `large` variants of 5 MB originals: 376 MB peak RSS with it, 462 without.
+    garbage: new GarbagePacer(limits.uploadBufferBytes),
   })
 
   const app = createRouter()

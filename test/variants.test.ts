@@ -1,8 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { eq } from 'drizzle-orm'
 import sharp from 'sharp'
+import { images } from '../src/db/schema'
+import type { GarbagePacer } from '../src/http/garbage-pacer'
 import { ImageRepository } from '../src/images/repository'
-import { VariantService } from '../src/images/variants'
+import { VariantService, VariantSourceGone } from '../src/images/variants'
 import { reconcile } from '../src/reconcile/reconcile'
+import type { Storage } from '../src/storage/storage'
 import { call } from './support/api'
 import { json, startTestApp, type TestApp, upload } from './support/app'
 import { createTestDatabase } from './support/database'
@@ -169,6 +173,96 @@ describe.each(['local', 's3'] as const)(
       expect(res.status).toBe(422)
       expect((await json(res)).message).toMatch(/The stored image is damaged/)
     })
+
+    test('a stored original cut short or with a broken BMP header is a 422, not a 500', async () => {
+      const jpeg = (await json(await upload(t.url, makeJpeg(300, 200, { seed: 58 })))).data
+      const whole = await new Response(await t.deps.storage.read(jpeg.s3_key)).bytes()
+      // libvips finds the cut itself as it decodes: the JPEG is only sniffed beforehand.
+      await t.deps.storage.put(jpeg.s3_key, whole.subarray(0, whole.length / 2), 'image/jpeg')
+      const cut = await get(jpeg.id, 'thumb')
+      expect(cut.status).toBe(422)
+      expect((await json(cut)).message).toMatch(/The stored image does not decode/)
+      // BMP is decoded here, not by libvips: its header is walked first.
+      const bmp = (await json(await upload(t.url, makeBmp(60, 40), { filename: 'a.bmp' }))).data
+      const bmpWhole = await new Response(await t.deps.storage.read(bmp.s3_key)).bytes()
+      await t.deps.storage.put(bmp.s3_key, bmpWhole.subarray(0, 200), 'image/bmp')
+      const broken = await get(bmp.id, 'thumb')
+      expect(broken.status).toBe(422)
+      expect((await json(broken)).message).toMatch(/The stored image is damaged/)
+    })
+
+    test.each([false, true])(
+      'a row deleted while its variant renders: not stored, the source is gone (across processes: %p)',
+      async (acrossProcesses) => {
+        const image = (await json(await upload(t.url, makeJpeg(90, 60, { seed: 59 })))).data
+        const repo = new ImageRepository(t.deps.database.db)
+        const row = await repo.findById(image.id)
+        if (!row) throw new Error('row missing')
+        // The row goes, its object stays: only the check under the content lock can tell.
+        await t.deps.database.db.delete(images).where(eq(images.id, image.id))
+        const service = new VariantService(repo, t.deps.storage, {
+          presets: { thumb: 256 },
+          maxPixels: 1e8,
+          concurrency: 2,
+          acrossProcesses,
+        })
+        await expect(service.ensure(row, 'thumb', 'webp')).rejects.toBeInstanceOf(VariantSourceGone)
+        expect(await t.deps.storage.stat(`variants/${image.md5_hash}/thumb-256.webp`)).toBeNull()
+      },
+    )
+
+    test('the original and the rendition are counted as garbage once each render is done', async () => {
+      const bytes = makeJpeg(320, 240, { seed: 60 })
+      const image = (await json(await upload(t.url, bytes))).data
+      const row = await new ImageRepository(t.deps.database.db).findById(image.id)
+      if (!row) throw new Error('row missing')
+      const released: number[] = []
+      const garbage = { released: (n: number) => released.push(n) } as unknown as GarbagePacer
+      const service = new VariantService(new ImageRepository(t.deps.database.db), t.deps.storage, {
+        presets: { thumb: 256 },
+        maxPixels: 1e8,
+        concurrency: 2,
+        acrossProcesses: t.deps.database.kind === 'postgres',
+        garbage,
+      })
+      const stored = await service.ensure(row, 'thumb', 'webp')
+      // From a local directory libvips reads the file itself: the original never enters JavaScript.
+      const originals = storage === 'local' ? [] : [bytes.byteLength]
+      expect(released).toEqual([...originals, stored.size])
+    })
+
+    test.skipIf(storage !== 'local')(
+      'an original deleted after its signature was read, before libvips opened it: source gone',
+      async () => {
+        const image = (await json(await upload(t.url, makeJpeg(90, 60, { seed: 61 })))).data
+        const repo = new ImageRepository(t.deps.database.db)
+        const row = await repo.findById(image.id)
+        if (!row) throw new Error('row missing')
+        const local = t.deps.storage
+        const racing: Storage = {
+          kind: 'local',
+          put: (key, bytes, type) => local.put(key, bytes, type),
+          stat: (key) => local.stat(key),
+          delete: (key) => local.delete(key),
+          list: (prefix) => local.list(prefix),
+          presignDownload: () => null,
+          ping: () => local.ping(),
+          filePath: (key) => local.filePath?.(key) ?? '',
+          read: async (key, range) => {
+            const bytes = await new Response(await local.read(key, range)).bytes()
+            if (range) await local.delete(key)
+            return new Response(bytes).body as ReadableStream<Uint8Array>
+          },
+        }
+        const service = new VariantService(repo, racing, {
+          presets: { thumb: 256 },
+          maxPixels: 1e8,
+          concurrency: 2,
+          acrossProcesses: false,
+        })
+        await expect(service.ensure(row, 'thumb', 'webp')).rejects.toBeInstanceOf(VariantSourceGone)
+      },
+    )
 
     test('deleting the image deletes its variants', async () => {
       const image = (await json(await upload(t.url, makeJpeg(80, 60, { seed: 54 })))).data

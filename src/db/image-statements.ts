@@ -33,6 +33,12 @@ export const SELECT_IMAGE_BY_MD5 = `select ${IMAGE_COLUMNS_SQL} from images wher
 /** An upload's content lock, shared (see `ImageRepository.withContentLock`); $1 its `lockKey`. */
 export const LOCK_CONTENT_SHARED = 'select pg_advisory_xact_lock_shared($1::bigint)'
 
+/** Whether a row still holds this content (one row or none); through images_md5_hash_key. */
+export const CONTENT_EXISTS = 'select 1 as live from images where md5_hash = $1 limit 1'
+
+/** One variant's lock, exclusive (`ImageRepository.withVariantLock`); $1 its key's hash. */
+export const LOCK_VARIANT = 'select pg_advisory_xact_lock($1::bigint)'
+
 /**
  * `ImageRepository.insertIfAbsent`: every column of `images` but the generated ones (search_grams,
  * hash_band0..3), in this order. A value left out (null) takes the schema's default, as Drizzle's
@@ -147,6 +153,10 @@ export const lockContentShared = (key: string): Statement => ({
   text: LOCK_CONTENT_SHARED,
   params: [key],
 })
+
+export const contentExists = (md5: string): Statement => ({ text: CONTENT_EXISTS, params: [md5] })
+
+export const lockVariant = (key: string): Statement => ({ text: LOCK_VARIANT, params: [key] })
 
 /** INSERT_IMAGE for `row` (search columns included): each value as Drizzle sends it. */
 export function insertImage(row: NewImageRow): Statement {

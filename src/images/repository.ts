@@ -1,10 +1,12 @@
 import { and, asc, desc, eq, gte, lt, type SQL, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import {
+  contentExists,
   imageByMd5,
   imageRowFrom,
   insertImage,
   lockContentShared,
+  lockVariant,
   type RawRow,
 } from '../db/image-statements'
 import { type ImageRow, imageColumns, images, type NewImageRow } from '../db/schema'
@@ -245,16 +247,23 @@ export class ImageRepository {
   }
 
   /**
-   * Runs `fn` in a transaction holding the lock of one variant (exclusive: one replica renders
-   * it) and the content lock of its image shared (a delete waits until the variant is stored).
+   * Runs `fn` in a transaction holding the content lock of `md5` shared (a delete waits until it
+   * ends), told whether a row still holds that content, as read once the lock was granted.
+   * BEGIN, lock and lookup are written together: one round trip on PostgreSQL.
    */
-  withVariantLock<T>(md5: string, variantKey: string, fn: (tx: Tx) => Promise<T>) {
-    return this.db.transaction(async (tx) => {
-      const key = BigInt.asIntN(64, BigInt(Bun.hash.wyhash(`variant:${variantKey}`))).toString()
-      await tx.execute(sql`select pg_advisory_xact_lock(${key}::bigint)`)
-      await tx.execute(sql`select pg_advisory_xact_lock_shared(${lockKey(md5)}::bigint)`)
-      return fn(tx)
-    })
+  withLiveContent<T>(md5: string, fn: (live: boolean) => Promise<T>): Promise<T> {
+    const opening = [lockContentShared(lockKey(md5)), contentExists(md5)]
+    return this.#hot.transaction(opening, ([, rows]) => fn((rows?.length ?? 0) > 0))
+  }
+
+  /**
+   * As `withLiveContent`, first taking the lock of one variant exclusive (one replica renders it;
+   * the others wait, then find it stored).
+   */
+  withVariantLock<T>(md5: string, variantKey: string, fn: (live: boolean) => Promise<T>) {
+    const key = BigInt.asIntN(64, BigInt(Bun.hash.wyhash(`variant:${variantKey}`))).toString()
+    const opening = [lockVariant(key), lockContentShared(lockKey(md5)), contentExists(md5)]
+    return this.#hot.transaction(opening, ([, , rows]) => fn((rows?.length ?? 0) > 0))
   }
 
   transaction<T>(fn: (tx: Tx) => Promise<T>) {

@@ -1,5 +1,6 @@
 import type { ImageRow } from '../db/schema'
-import { inspectImage } from '../media/inspect'
+import type { GarbagePacer } from '../http/garbage-pacer'
+import { type ImageFormat, inspectImage, sniffImageFormat } from '../media/inspect'
 import {
   renderVariant,
   VARIANT_CONTENT_TYPES,
@@ -20,10 +21,15 @@ export type VariantOptions = {
   concurrency: number
   /** Serialise generation across processes with an advisory lock (PostgreSQL; PGlite has one). */
   acrossProcesses: boolean
+  /** Told of each original and rendition let go: JavaScriptCore frees dead buffers late. */
+  garbage?: GarbagePacer
 }
 
 /** Test-only seam: counts real renders (cache misses that did the work). */
 export type VariantHooks = { onRender?: (key: string) => void }
+
+/** Enough of an original to tell its format by its signature (BMP's needs 18 bytes). */
+const SIGNATURE = { start: 0, end: 31 }
 
 /** Stored variants remembered per process (about 200 bytes each). */
 const KNOWN_VARIANTS = 10_000
@@ -97,11 +103,14 @@ export class VariantService {
 
   async #stat(key: string, format: VariantFormat): Promise<StoredVariant | undefined> {
     const info = await this.storage.stat(key)
-    if (!info) return undefined
+    return info ? this.#described(key, format, info.size) : undefined
+  }
+
+  #described(key: string, format: VariantFormat, size: number): StoredVariant {
     const parsed = parseVariantKey(key)
     return {
       key,
-      size: info.size,
+      size,
       contentType: VARIANT_CONTENT_TYPES[format],
       etag: this.etag(parsed?.md5 ?? '', parsed?.preset ?? '', format),
     }
@@ -113,51 +122,80 @@ export class VariantService {
       const md5 = image.md5Hash
       if (this.options.acrossProcesses) {
         // Held while rendering: another replica waits here, then finds the object stored.
-        return await this.repo.withVariantLock(md5, key, async (tx) => {
-          if (!(await this.repo.findByMd5(md5, tx))) throw new VariantSourceGone()
+        return await this.repo.withVariantLock(md5, key, async (live) => {
+          if (!live) throw new VariantSourceGone()
           const made = await this.#stat(key, format)
           if (made) return made
-          await this.#renderAndPut(image, side, format, key)
-          return this.#storedAs(key, format)
+          return this.#put(key, format, await this.#render(image, side, format, key))
         })
       }
       const bytes = await this.#render(image, side, format, key)
       // Under the shared content lock: a delete of the image cannot interleave with the put.
-      await this.repo.withContentLock(md5, 'shared', async (tx) => {
-        if (!(await this.repo.findByMd5(md5, tx))) throw new VariantSourceGone()
-        await this.storage.put(key, bytes, VARIANT_CONTENT_TYPES[format])
+      return await this.repo.withLiveContent(md5, async (live) => {
+        if (!live) throw new VariantSourceGone()
+        return this.#put(key, format, bytes)
       })
-      return this.#storedAs(key, format)
     } finally {
       release()
     }
   }
 
-  async #storedAs(key: string, format: VariantFormat) {
-    const stored = await this.#stat(key, format)
-    if (!stored) throw new Error(`variant ${key} is missing right after it was stored`)
-    return stored
-  }
-
-  async #renderAndPut(image: ImageRow, side: number, format: VariantFormat, key: string) {
-    const bytes = await this.#render(image, side, format, key)
+  /** Stores the rendered bytes; their size is what a stat would report, so none is made. */
+  async #put(key: string, format: VariantFormat, bytes: Uint8Array) {
     await this.storage.put(key, bytes, VARIANT_CONTENT_TYPES[format])
+    this.options.garbage?.released(bytes.byteLength)
+    return this.#described(key, format, bytes.byteLength)
   }
 
   async #render(image: ImageRow, side: number, format: VariantFormat, key: string) {
-    let original: Uint8Array
+    const { input, source } = await this.#original(image.s3Key)
+    this.hooks.onRender?.(key)
     try {
-      original = await new Response(await this.storage.read(image.s3Key)).bytes()
+      return await renderVariant(input, source, side, format, this.options.maxPixels)
+    } catch (err) {
+      // The file went away between the look at its first bytes and libvips opening it.
+      if (typeof input === 'string' && !(await this.storage.stat(image.s3Key)))
+        throw new VariantSourceGone()
+      throw err
+    } finally {
+      if (typeof input !== 'string') this.options.garbage?.released(input.byteLength)
+    }
+  }
+
+  /**
+   * The original as libvips will read it: its file when the store is a local directory (a copy
+   * in JavaScript costs more CPU than the read: JavaScriptCore collects after big allocations),
+   * else its bytes. BMP, decoded here, and unknown signatures are read whole and walked first.
+   */
+  async #original(s3Key: string): Promise<{ input: Uint8Array | string; source: ImageFormat }> {
+    const path = this.storage.filePath?.(s3Key)
+    try {
+      if (path) {
+        const head = await new Response(await this.storage.read(s3Key, SIGNATURE)).bytes()
+        const source = sniffImageFormat(head)
+        if (source && source !== 'bmp') return { input: path, source }
+      }
+      const bytes = await new Response(await this.storage.read(s3Key)).bytes()
+      return { input: bytes, source: sourceFormat(bytes) }
     } catch (err) {
       if (err instanceof ObjectNotFound) throw new VariantSourceGone()
       throw err
     }
-    const inspected = inspectImage(original)
-    if (!inspected.ok)
-      throw new VariantRenderError(`The stored image is damaged: ${inspected.message}`)
-    this.hooks.onRender?.(key)
-    return renderVariant(original, inspected.info.format, side, format, this.options.maxPixels)
   }
+}
+
+/**
+ * The stored original's format by its signature: libvips checks the structure as it decodes
+ * (a damaged file fails the render), so only BMP, decoded here rather than by libvips, needs the
+ * header walk first. Not the row's mimetype: adopted rows may not have one yet.
+ */
+function sourceFormat(original: Uint8Array): ImageFormat {
+  const format = sniffImageFormat(original)
+  if (format && format !== 'bmp') return format
+  const inspected = inspectImage(original)
+  if (!inspected.ok)
+    throw new VariantRenderError(`The stored image is damaged: ${inspected.message}`)
+  return inspected.info.format
 }
 
 /** Removes every variant of a content hash; called once no row holds that content. */

@@ -93,6 +93,11 @@ const BM = ascii('BM')
 /** Known BMP DIB header sizes; requiring one keeps text that starts with "BM" out of the BMP path. */
 const BMP_DIB_SIZES = new Set([12, 40, 52, 56, 64, 108, 124])
 
+/** The format by its signature alone (no structure check); undefined when none matches. */
+export function sniffImageFormat(bytes: Uint8Array): ImageFormat | undefined {
+  return sniffFormat(bytes, new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength))
+}
+
 function sniffFormat(bytes: Uint8Array, view: DataView): ImageFormat | undefined {
   if (startsWith(bytes, PNG_SIGNATURE)) return 'png'
   if (startsWith(bytes, JPEG_SIGNATURE)) return 'jpeg'

@@ -26,9 +26,10 @@ export class VariantRenderError extends Error {}
 /**
  * The first frame, auto-oriented, fit inside `side` x `side` without enlarging, converted to sRGB
  * with no metadata at all (no EXIF, GPS, XMP or ICC profile: sharp drops them unless asked).
+ * `input`: the bytes, or a file libvips reads itself (as `openPixels`).
  */
 export async function renderVariant(
-  bytes: Uint8Array,
+  input: Uint8Array | string,
   source: ImageFormat,
   side: number,
   format: VariantFormat,
@@ -36,7 +37,7 @@ export async function renderVariant(
 ): Promise<Uint8Array> {
   try {
     const pipeline = (
-      await openPixels(bytes, source, {
+      await openPixels(input, source, {
         maxPixels,
         target: { width: side, height: side, fit: 'inside' },
       })

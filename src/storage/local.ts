@@ -48,6 +48,10 @@ export class LocalStorage implements Storage {
     return (range ? file.slice(range.start, range.end + 1) : file).stream()
   }
 
+  filePath(key: string) {
+    return this.#path(key)
+  }
+
   async stat(key: string): Promise<ObjectInfo | null> {
     try {
       const s = await stat(this.#path(key))

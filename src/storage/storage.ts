@@ -17,6 +17,8 @@ export interface Storage {
   read(key: string, range?: ByteRange): Promise<ReadableStream<Uint8Array>>
   /** null when there is no such object. */
   stat(key: string): Promise<ObjectInfo | null>
+  /** The object's file on this machine, for a reader that opens it itself (libvips); local only. */
+  filePath?(key: string): string
   delete(key: string): Promise<void>
   /** Walks every object under `prefix` page by page, never holding the whole listing. */
   list(prefix: string): AsyncIterable<ObjectInfo>
