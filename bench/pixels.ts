@@ -16,6 +16,7 @@ import { createApp } from '../src/app'
 import { loadConfig } from '../src/config'
 import type { ImageRow } from '../src/db/schema'
 import { buildDependencies } from '../src/dependencies'
+import { GarbagePacer } from '../src/http/garbage-pacer'
 import { ImageRepository } from '../src/images/repository'
 import { ImageService } from '../src/images/service'
 import { VariantService } from '../src/images/variants'
@@ -100,11 +101,14 @@ try {
   }
 
   // 2. Variant generation vs a bare sharp loop doing the same resize and encode.
+  // Built as src/app.ts builds it, with two render slots for the two workers below.
   const variants = new VariantService(repo, deps.storage, {
     presets: config.pixels.variantPresets,
     maxPixels: config.limits.maxPixels,
     concurrency: 2,
     acrossProcesses: deps.database.kind === 'postgres',
+    garbage: new GarbagePacer(config.limits.uploadBufferBytes),
+    readBufferBytes: config.limits.maxUploadBytes,
   })
   const count = quick ? 6 : 16
   const sources: { row: ImageRow; bytes: Uint8Array }[] = []

@@ -107,6 +107,7 @@ export function createApp(deps: AppDeps) {
     acrossProcesses: deps.database.kind === 'postgres',
     // 32 first-time `large` variants of 5 MB originals: 376 MB peak RSS with it, 462 without.
     garbage: new GarbagePacer(limits.uploadBufferBytes),
+    readBufferBytes: limits.maxUploadBytes,
   })
 
   const app = createRouter()

@@ -95,6 +95,29 @@ describe.each(drivers)('storage contract: $name', (driver) => {
     ).rejects.toBeInstanceOf(ObjectNotFound)
   })
 
+  test('readInto, where the driver has it: the whole object into the buffer, null when it does not fit', async () => {
+    if (!storage.readInto) {
+      expect(driver.name).toBe('s3')
+      return
+    }
+    const bytes = text('exactly twenty bytes')
+    await storage.put('images/into.png', bytes, 'image/png')
+    // Exactly the object's size fits; one byte less does not.
+    const exact = new Uint8Array(bytes.byteLength).fill(7)
+    expect(await storage.readInto('images/into.png', exact)).toBe(bytes.byteLength)
+    expect(exact).toEqual(bytes)
+    const short = new Uint8Array(bytes.byteLength - 1)
+    expect(await storage.readInto('images/into.png', short)).toBeNull()
+    // A bigger buffer keeps what lies past the object: the caller takes the returned length.
+    const roomy = new Uint8Array(bytes.byteLength + 4).fill(9)
+    expect(await storage.readInto('images/into.png', roomy)).toBe(bytes.byteLength)
+    expect(roomy.subarray(0, bytes.byteLength)).toEqual(bytes)
+    expect([...roomy.subarray(bytes.byteLength)]).toEqual([9, 9, 9, 9])
+    const missing = storage.readInto('images/never-written.png', roomy)
+    await expect(missing).rejects.toBeInstanceOf(ObjectNotFound)
+    await expect(missing).rejects.toMatchObject({ key: 'images/never-written.png' })
+  })
+
   test('list: every key under the prefix, in byte order across "directories", with sizes', async () => {
     const keys = ['list/b.png', 'list/a/b.png', 'list/ab.png', 'list/a.png', 'list/a-b.png']
     for (const [i, key] of keys.entries())

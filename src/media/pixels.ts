@@ -16,11 +16,10 @@ export type PixelOptions = {
 
 /**
  * A sharp pipeline over the first frame of an image (animations give their first frame),
- * auto-oriented by EXIF, failing on decode errors rather than returning partial pixels. `input`
- * is the bytes, or a file libvips reads itself (not BMP, which is decoded here from its bytes).
+ * auto-oriented by EXIF, failing on decode errors rather than returning partial pixels.
  */
 export async function openPixels(
-  input: Uint8Array | string,
+  bytes: Uint8Array,
   format: ImageFormat,
   options: PixelOptions,
 ): Promise<Pipeline> {
@@ -32,14 +31,13 @@ export async function openPixels(
     failOn: options.strict ? ('warning' as const) : ('error' as const),
   }
   if (format === 'bmp') {
-    if (typeof input === 'string') throw new Error('a BMP is decoded from its bytes, not a file')
-    const raw = decodeBmp(input, bmpStep(input, options.target))
+    const raw = decodeBmp(bytes, bmpStep(bytes, options.target))
     return sharp(raw.data, {
       ...common,
       raw: { width: raw.width, height: raw.height, channels: raw.channels },
     })
   }
-  return sharp(input, { ...common, pages: 1 }).rotate()
+  return sharp(bytes, { ...common, pages: 1 }).rotate()
 }
 
 /**

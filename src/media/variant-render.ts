@@ -26,10 +26,9 @@ export class VariantRenderError extends Error {}
 /**
  * The first frame, auto-oriented, fit inside `side` x `side` without enlarging, converted to sRGB
  * with no metadata at all (no EXIF, GPS, XMP or ICC profile: sharp drops them unless asked).
- * `input`: the bytes, or a file libvips reads itself (as `openPixels`).
  */
 export async function renderVariant(
-  input: Uint8Array | string,
+  bytes: Uint8Array,
   source: ImageFormat,
   side: number,
   format: VariantFormat,
@@ -37,7 +36,7 @@ export async function renderVariant(
 ): Promise<Uint8Array> {
   try {
     const pipeline = (
-      await openPixels(input, source, {
+      await openPixels(bytes, source, {
         maxPixels,
         target: { width: side, height: side, fit: 'inside' },
       })

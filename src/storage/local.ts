@@ -1,5 +1,5 @@
 import type { Dirent } from 'node:fs'
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises'
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises'
 import { dirname, join, resolve, sep } from 'node:path'
 import { ObjectNotFound } from './errors'
 import type { ByteRange, ObjectInfo, Storage } from './storage'
@@ -48,8 +48,27 @@ export class LocalStorage implements Storage {
     return (range ? file.slice(range.start, range.end + 1) : file).stream()
   }
 
-  filePath(key: string) {
-    return this.#path(key)
+  async readInto(key: string, target: Uint8Array) {
+    let file: Awaited<ReturnType<typeof open>>
+    try {
+      file = await open(this.#path(key), 'r')
+    } catch (err) {
+      if (isNotFound(err)) throw new ObjectNotFound(key)
+      throw err
+    }
+    try {
+      const { size } = await file.stat()
+      if (size > target.byteLength) return null
+      let filled = 0
+      while (filled < size) {
+        const { bytesRead } = await file.read(target, filled, size - filled, filled)
+        if (bytesRead === 0) break
+        filled += bytesRead
+      }
+      return filled
+    } finally {
+      await file.close()
+    }
   }
 
   async stat(key: string): Promise<ObjectInfo | null> {
@@ -57,7 +76,7 @@ export class LocalStorage implements Storage {
       const s = await stat(this.#path(key))
       return { key, size: s.size, lastModified: s.mtime }
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
+      if (isNotFound(err)) return null
       throw err
     }
   }
@@ -81,7 +100,7 @@ export class LocalStorage implements Storage {
     try {
       entries = await readdir(join(this.#root, dir), { withFileTypes: true })
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
+      if (isNotFound(err)) return
       throw err
     }
     const named = entries
@@ -108,3 +127,5 @@ export class LocalStorage implements Storage {
     await stat(this.#root)
   }
 }
+
+const isNotFound = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT'

@@ -17,8 +17,12 @@ export interface Storage {
   read(key: string, range?: ByteRange): Promise<ReadableStream<Uint8Array>>
   /** null when there is no such object. */
   stat(key: string): Promise<ObjectInfo | null>
-  /** The object's file on this machine, for a reader that opens it itself (libvips); local only. */
-  filePath?(key: string): string
+  /**
+   * Reads the whole object into `target`: its size, or null when it is larger than `target`;
+   * throws `ObjectNotFound`. Only where a driver can fill a caller's buffer without a stream's
+   * allocations (a local file); callers fall back to `read`.
+   */
+  readInto?(key: string, target: Uint8Array): Promise<number | null>
   delete(key: string): Promise<void>
   /** Walks every object under `prefix` page by page, never holding the whole listing. */
   list(prefix: string): AsyncIterable<ObjectInfo>
