@@ -73,8 +73,9 @@ export const images = pgTable(
       .generatedAlwaysAs(
         sql`image_search_grams(coalesce(search_title, lower(title)), coalesce(search_description, lower(description)), coalesce(search_analysis, lower(gemini_analysis)))`,
       ),
-    // 64-bit dHash of the pixels (null: not computed yet, see `bun run backfill`) and whether it is too flat to
-    // compare. The four 16-bit bands make multi-index lookups by Hamming distance (similarity/).
+    // 64-bit dHash of the pixels (null: not computed yet, see `bun run backfill`) and whether it
+    // is too flat to compare. The four 16-bit bands make multi-index lookups by Hamming distance
+    // (similarity/).
     perceptualHash: bigint('perceptual_hash', { mode: 'bigint' }),
     perceptualHashLowInformation: boolean('perceptual_hash_low_information')
       .notNull()

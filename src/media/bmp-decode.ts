@@ -3,7 +3,8 @@
  * averages each step×step block to one pixel, so a small rendition never holds the full image:
  * the BMP counterpart of shrink-on-load. Averaging, not sampling every step-th pixel, keeps the
  * rendition (and so the perceptual hash) close to the one libvips makes of the same picture as
- * PNG; sampling aliased edges and moved hashes by up to 8 bits. The header was checked by `inspectImage` first.
+ * PNG; sampling aliased edges and moved hashes by up to 8 bits. The header was checked by
+ * `inspectImage` first.
  */
 
 export type RawImage = { data: Uint8Array; width: number; height: number; channels: 3 }
