@@ -108,7 +108,7 @@ try {
     concurrency: 2,
     acrossProcesses: deps.database.kind === 'postgres',
     garbage: new GarbagePacer(config.limits.uploadBufferBytes),
-    readBufferBytes: config.limits.maxUploadBytes,
+    readBuffers: { size: config.limits.maxUploadBytes, retained: config.limits.uploadBufferBytes },
   })
   const count = quick ? 6 : 16
   const sources: { row: ImageRow; bytes: Uint8Array }[] = []

@@ -107,7 +107,7 @@ export function createApp(deps: AppDeps) {
     acrossProcesses: deps.database.kind === 'postgres',
     // JavaScriptCore frees dead buffers late: renditions, and originals read from S3 (README).
     garbage: new GarbagePacer(limits.uploadBufferBytes),
-    readBufferBytes: limits.maxUploadBytes,
+    readBuffers: { size: limits.maxUploadBytes, retained: limits.uploadBufferBytes },
   })
 
   const app = createRouter()

@@ -211,7 +211,7 @@ describe.each(['local', 's3'] as const)(
       },
     )
 
-    test('originals are read into a reused buffer where the store can fill one; larger ones are read whole', async () => {
+    test('originals are read into kept buffers where the store can fill one; larger ones are read whole', async () => {
       const repo = new ImageRepository(t.deps.database.db)
       const stored = async (seed: number, width: number) => {
         const bytes = makeJpeg(width, Math.round(width * 0.75), { seed })
@@ -224,27 +224,34 @@ describe.each(['local', 's3'] as const)(
       const large = await stored(62, 640)
       const small = await stored(63, 200)
       const medium = await stored(64, 320)
-      const released: number[] = []
-      const garbage = { released: (n: number) => released.push(n) } as unknown as GarbagePacer
-      const service = new VariantService(repo, t.deps.storage, {
-        presets: { thumb: 256 },
-        maxPixels: 1e8,
-        concurrency: 1,
-        acrossProcesses: t.deps.database.kind === 'postgres',
-        garbage,
-        // Exactly the medium original's size: it fits, the large one (bigger) does not.
-        readBufferBytes: medium.bytes.byteLength,
-      })
+      // Buffers of exactly the medium original's size: it fits, the large one does not.
+      const size = medium.bytes.byteLength
       const pooled = Boolean(t.deps.storage.readInto)
       expect(pooled).toBe(storage === 'local')
-      for (const { bytes, row } of [large, small, medium]) {
-        released.length = 0
-        const made = await service.ensure(row, 'thumb', 'webp')
-        const body = await new Response(await t.deps.storage.read(made.key)).bytes()
-        // Byte for byte what the same render of the original makes.
-        expect(body).toEqual(await renderVariant(bytes, 'jpeg', 256, 'webp', 1e8))
-        const readWhole = !pooled || bytes.byteLength > medium.bytes.byteLength
-        expect(released).toEqual(readWhole ? [bytes.byteLength, made.size] : [made.size])
+      // Exactly one buffer's worth kept, then one byte less: none is kept.
+      for (const retained of [size, size - 1]) {
+        const released: number[] = []
+        const garbage = { released: (n: number) => released.push(n) } as unknown as GarbagePacer
+        const service = new VariantService(repo, t.deps.storage, {
+          presets: { thumb: 256 },
+          maxPixels: 1e8,
+          concurrency: 1,
+          acrossProcesses: t.deps.database.kind === 'postgres',
+          garbage,
+          readBuffers: { size, retained },
+        })
+        for (const { bytes, row } of [large, small, medium]) {
+          released.length = 0
+          await t.deps.storage.delete(`variants/${row.md5Hash}/thumb-256.webp`)
+          const made = await service.ensure(row, 'thumb', 'webp')
+          const body = await new Response(await t.deps.storage.read(made.key)).bytes()
+          // Byte for byte what the same render of the original makes.
+          expect(body).toEqual(await renderVariant(bytes, 'jpeg', 256, 'webp', 1e8))
+          // A buffer not kept goes to the pacer, even one too small that was only tried.
+          const buffer = pooled && retained < size ? [size] : []
+          const whole = !pooled || bytes.byteLength > size ? [bytes.byteLength] : []
+          expect(released).toEqual([...buffer, ...whole, made.size])
+        }
       }
     })
 
@@ -259,7 +266,7 @@ describe.each(['local', 's3'] as const)(
         maxPixels: 1e8,
         concurrency: 2,
         acrossProcesses: t.deps.database.kind === 'postgres',
-        readBufferBytes: 1024 * 1024,
+        readBuffers: { size: 1024 * 1024, retained: 1024 * 1024 },
       })
       await expect(service.ensure(row, 'thumb', 'webp')).rejects.toBeInstanceOf(VariantSourceGone)
       expect(await t.deps.storage.stat(`variants/${image.md5_hash}/thumb-256.webp`)).toBeNull()

@@ -24,10 +24,11 @@ export type VariantOptions = {
   /** Told of each original and rendition let go: JavaScriptCore frees dead buffers late. */
   garbage?: GarbagePacer
   /**
-   * Size of the buffers originals are read into, one kept per render slot (MAX_UPLOAD_BYTES);
-   * used where the store can fill a buffer (`Storage.readInto`). Absent: every read allocates.
+   * Where the store can fill a buffer (`Storage.readInto`), originals are read into buffers of
+   * `size` bytes (MAX_UPLOAD_BYTES), of which up to `retained` bytes are kept between renders
+   * (UPLOAD_BUFFER_BYTES). Absent: every read allocates.
    */
-  readBufferBytes?: number
+  readBuffers?: { size: number; retained: number }
 }
 
 /** Test-only seam: counts real renders (cache misses that did the work). */
@@ -163,9 +164,16 @@ export class VariantService {
       )
     } finally {
       // libvips is done with its input once the render settles: the buffer can take the next.
-      if (original.buffer) this.#buffers.push(original.buffer)
+      if (original.buffer) this.#giveBack(original.buffer)
       else this.options.garbage?.released(original.bytes.byteLength)
     }
+  }
+
+  /** Keeps a read buffer for the next render while the kept ones stay within `retained`. */
+  #giveBack(buffer: Uint8Array) {
+    const retained = this.options.readBuffers?.retained ?? 0
+    if ((this.#buffers.length + 1) * buffer.byteLength <= retained) this.#buffers.push(buffer)
+    else this.options.garbage?.released(buffer.byteLength)
   }
 
   /**
@@ -175,9 +183,9 @@ export class VariantService {
    */
   async #original(s3Key: string): Promise<Original> {
     try {
-      const size = this.options.readBufferBytes ?? 0
+      const size = this.options.readBuffers?.size ?? 0
       if (this.storage.readInto && size > 0) {
-        // At most one per render slot: renders, and so buffers in use, never pass `concurrency`.
+        // One per render in flight, so never more than `concurrency` at once.
         const buffer = this.#buffers.pop() ?? new Uint8Array(size)
         let kept = false
         try {
@@ -189,7 +197,7 @@ export class VariantService {
             return original
           }
         } finally {
-          if (!kept) this.#buffers.push(buffer)
+          if (!kept) this.#giveBack(buffer)
         }
       }
       // Larger than the buffers (a row adopted from a deployment with a higher limit), or S3.
@@ -202,7 +210,7 @@ export class VariantService {
   }
 }
 
-/** An original read for a render; `buffer`: the reused buffer `bytes` is a view of. */
+/** An original read for a render; `buffer`: the kept buffer `bytes` is a view of. */
 type Original = { bytes: Uint8Array; source: ImageFormat; buffer?: Uint8Array }
 
 /**
