@@ -7,6 +7,8 @@ export type BenchOptions = {
   quick: boolean
   scenarios: Scenario[]
   jsonOnly: boolean
+  /** Run the pixel-pipeline steps (bench/pixels.ts) too: by default when no --scenarios are given. */
+  pixels: boolean
 }
 
 export function parseOptions(argv: string[]): BenchOptions {
@@ -17,6 +19,8 @@ export function parseOptions(argv: string[]): BenchOptions {
       quick: { type: 'boolean', default: false },
       scenarios: { type: 'string' },
       'json-only': { type: 'boolean', default: false },
+      pixels: { type: 'boolean' },
+      'no-pixels': { type: 'boolean', default: false },
     },
   })
   if (values.backend !== 'embedded' && values.backend !== 'real') {
@@ -34,5 +38,6 @@ export function parseOptions(argv: string[]): BenchOptions {
     quick: values.quick ?? false,
     scenarios: names ? SCENARIOS.filter((s) => names.includes(s.name)) : SCENARIOS,
     jsonOnly: values['json-only'] ?? false,
+    pixels: !values['no-pixels'] && (values.pixels ?? names === undefined),
   }
 }

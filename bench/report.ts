@@ -1,5 +1,6 @@
 import type { QueryResult } from './list-search'
 import type { Md5Result } from './md5'
+import type { PixelResults } from './pixel-steps'
 import type { ScenarioResult } from './scenario-run'
 import { PIPELINE_PAIRS } from './scenarios'
 import { round } from './stats'
@@ -13,6 +14,8 @@ export type RunSummary = {
   seeded_rows: number
   md5: Md5Result
   list_search: QueryResult[]
+  /** bench/pixels.ts's steps; null when not run (--scenarios without --pixels, or --no-pixels). */
+  pixels: PixelResults | null
 }
 
 const row = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`
@@ -82,6 +85,7 @@ export function markdownReport(scenarios: ScenarioResult[], summary: RunSummary)
     ...summary.list_search.map((q) =>
       row([q.name, q.status, na(q.items), na(q.medianMs), na(q.p99Ms)]),
     ),
+    ...(summary.pixels ? pixelStepsTable(summary.pixels) : []),
   ]
   return lines.join('\n')
 }
@@ -114,5 +118,49 @@ function pipelineTable(scenarios: ScenarioResult[]): string[] {
         na(off.api_cpu_ms_per_upload),
       ]),
     ),
+  ]
+}
+
+/** bench/pixels.ts's figures against the pixel pipeline's targets (issue 13). */
+function pixelStepsTable(p: PixelResults): string[] {
+  const rss = p.rss_32_large
+  return [
+    '',
+    'Pixel pipeline steps (bench/pixels.ts: steps 1-3 in one process, medians of alternating rounds)',
+    '',
+    row(['step', 'baseline /s', 'measured /s', 'ratio', 'target']),
+    row(Array(5).fill('---')),
+    row([
+      'upload small, decode pass off → on (service level)',
+      na(p.upload_small?.off_per_s),
+      na(p.upload_small?.on_per_s),
+      na(p.upload_small?.ratio),
+      '≥ 0.85',
+    ]),
+    row([
+      'upload large, decode pass off → on (service level)',
+      na(p.upload_large?.off_per_s),
+      na(p.upload_large?.on_per_s),
+      na(p.upload_large?.ratio),
+      '≥ 0.70',
+    ]),
+    row([
+      'variant generation: bare sharp → VariantService',
+      na(p.variant_generation?.bare_per_s),
+      na(p.variant_generation?.service_per_s),
+      na(p.variant_generation?.ratio),
+      '≥ 0.90',
+    ]),
+    row([
+      'serving: original → cached thumb of the same size',
+      na(p.serving?.original_per_s),
+      na(p.serving?.thumb_per_s),
+      na(p.serving?.ratio),
+      '≥ 0.80',
+    ]),
+    '',
+    `32 first-time large variants of ${rss ? round(rss.source_bytes / 1e6) : 'n/a'} MB JPEGs at once: ` +
+      `API process RSS ${na(rss?.api_rss_before_mb)} MB before, peak ${na(rss?.api_rss_peak_mb)} MB ` +
+      `(target < 600 MB; ${rss?.backend ?? 'n/a'} backend)`,
   ]
 }

@@ -6,6 +6,7 @@ import { makeBaseImages } from './images'
 import { measureListSearch, seedRows } from './list-search'
 import { measureMd5 } from './md5'
 import { parseOptions } from './options'
+import { type PixelResults, runPixelSteps } from './pixel-steps'
 import { markdownReport, type RunSummary } from './report'
 import { runScenario, type ScenarioResult } from './scenario-run'
 import { budgetFor } from './scenarios'
@@ -85,6 +86,11 @@ try {
 
   log('md5 throughput')
   const md5 = await measureMd5(1, options.quick ? 1 : 3)
+  let pixels: PixelResults | null = null
+  if (options.pixels) {
+    log('pixel pipeline steps (bench/pixels.ts)')
+    pixels = await runPixelSteps(backend, options.quick)
+  }
   const summary: RunSummary = {
     kind: 'summary',
     backend: backend.kind,
@@ -98,6 +104,7 @@ try {
       ratio: md5.ratio === null ? null : round(md5.ratio),
     },
     list_search: listSearch,
+    pixels,
   }
   console.log(JSON.stringify(summary))
   if (!options.jsonOnly) console.log(`\n${markdownReport(results, summary)}`)
