@@ -183,24 +183,25 @@ export class VariantService {
    */
   async #original(s3Key: string): Promise<Original> {
     try {
-      const size = this.options.readBuffers?.size ?? 0
-      if (this.storage.readInto && size > 0) {
+      const buffers = this.options.readBuffers
+      // Only when a buffer can be kept: else a fresh one of the full size per read is waste.
+      if (this.storage.readInto && buffers && buffers.retained >= buffers.size) {
         // One per render in flight, so never more than `concurrency` at once.
-        const buffer = this.#buffers.pop() ?? new Uint8Array(size)
-        let kept = false
+        const buffer = this.#buffers.pop() ?? new Uint8Array(buffers.size)
+        let original: Original | undefined
         try {
           const length = await this.storage.readInto(s3Key, buffer)
           if (length !== null) {
             const bytes = buffer.subarray(0, length)
-            const original = { bytes, source: sourceFormat(bytes), buffer }
-            kept = true
-            return original
+            original = { bytes, source: sourceFormat(bytes), buffer }
           }
         } finally {
-          if (!kept) this.#giveBack(buffer)
+          if (!original) this.#giveBack(buffer)
         }
+        if (original) return original
       }
-      // Larger than the buffers (a row adopted from a deployment with a higher limit), or S3.
+      // Larger than the buffers (a row adopted from a deployment with a higher limit), none can
+      // be kept, or S3.
       const bytes = await new Response(await this.storage.read(s3Key)).bytes()
       return { bytes, source: sourceFormat(bytes) }
     } catch (err) {
