@@ -198,7 +198,8 @@ describe.each(['local', 's3'] as const)(
         const repo = new ImageRepository(t.deps.database.db)
         const row = await repo.findById(image.id)
         if (!row) throw new Error('row missing')
-        // The row goes, its object stays: only the check under the content lock can tell.
+        // The row goes, its object stays: only the check for a row can tell (under the content
+        // lock across processes; after the put, which it then removes, in one).
         await t.deps.database.db.delete(images).where(eq(images.id, image.id))
         const service = new VariantService(repo, t.deps.storage, {
           presets: { thumb: 256 },

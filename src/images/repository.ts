@@ -246,19 +246,16 @@ export class ImageRepository {
     )
   }
 
-  /**
-   * Runs `fn` in a transaction holding the content lock of `md5` shared (a delete waits until it
-   * ends), told whether a row still holds that content, as read once the lock was granted.
-   * BEGIN, lock and lookup are written together: one round trip on PostgreSQL.
-   */
-  withLiveContent<T>(md5: string, fn: (live: boolean) => Promise<T>): Promise<T> {
-    const opening = [lockContentShared(lockKey(md5)), contentExists(md5)]
-    return this.#hot.transaction(opening, ([, rows]) => fn((rows?.length ?? 0) > 0))
+  /** Whether a row holds content `md5`, as committed now (one statement, no lock). */
+  async hasContent(md5: string): Promise<boolean> {
+    return (await this.#hot.run(contentExists(md5))).length > 0
   }
 
   /**
-   * As `withLiveContent`, first taking the lock of one variant exclusive (one replica renders it;
-   * the others wait, then find it stored).
+   * A transaction holding the lock of one variant exclusive (one replica renders it; the others
+   * wait, then find it stored) and the content lock of `md5` shared (a delete waits until it
+   * ends), `fn` told whether a row still holds that content. BEGIN, locks and lookup are written
+   * together: one round trip on PostgreSQL.
    */
   withVariantLock<T>(md5: string, variantKey: string, fn: (live: boolean) => Promise<T>) {
     const key = BigInt.asIntN(64, BigInt(Bun.hash.wyhash(`variant:${variantKey}`))).toString()

@@ -133,12 +133,12 @@ export class VariantService {
           return this.#put(key, format, await this.#render(image, side, format, key))
         })
       }
-      const bytes = await this.#render(image, side, format, key)
-      // Under the shared content lock: a delete of the image cannot interleave with the put.
-      return await this.repo.withLiveContent(md5, async (live) => {
-        if (!live) throw new VariantSourceGone()
-        return this.#put(key, format, bytes)
-      })
+      const made = await this.#put(key, format, await this.#render(image, side, format, key))
+      // Checked after the put, so no lock is needed: a delete removes the row before it sweeps
+      // the variants, so a row seen here means the sweep comes later and finds this object.
+      if (await this.repo.hasContent(md5)) return made
+      await this.storage.delete(key)
+      throw new VariantSourceGone()
     } finally {
       release()
     }

@@ -33,9 +33,13 @@ export class LocalStorage implements Storage {
     // Write aside then rename: a crash never leaves a partial object under its real name.
     const tmp = join(this.#root, TMP_DIR, `${crypto.randomUUID()}`)
     await Bun.write(tmp, bytes)
-    await mkdir(dirname(path), { recursive: true })
     try {
-      await rename(tmp, path)
+      // The directory usually exists: made only when the rename finds it missing.
+      await rename(tmp, path).catch(async (err) => {
+        if (!isNotFound(err)) throw err
+        await mkdir(dirname(path), { recursive: true })
+        await rename(tmp, path)
+      })
     } catch (err) {
       await rm(tmp, { force: true })
       throw err
