@@ -1,13 +1,16 @@
-import type { Backend } from './backend'
+import type { BackendKind } from './backend'
 import type { VariantRssResult } from './variant-rss'
 
 type Ratio = { ratio: number }
+type VariantGeneration = Ratio & { storage: string; bare_per_s: number; service_per_s: number }
 
 /** What `bench/pixels.ts` prints: its four steps (see there), each with its ratio or figure. */
 export type PixelResults = {
   upload_small?: Ratio & { off_per_s: number; on_per_s: number }
   upload_large?: Ratio & { off_per_s: number; on_per_s: number }
-  variant_generation?: Ratio & { bare_per_s: number; service_per_s: number }
+  /** From a local directory; `_s3` from s3rver, with `--backend real` only. */
+  variant_generation?: VariantGeneration
+  variant_generation_s3?: VariantGeneration
   serving?: Ratio & { original_per_s: number; thumb_per_s: number }
   rss_32_large?: VariantRssResult
 }
@@ -15,19 +18,13 @@ export type PixelResults = {
 const ROOT = new URL('..', import.meta.url).pathname
 
 /**
- * Runs `bench/pixels.ts` as a child process against this run's backend: with `real`, its in-process
- * steps use the run's own (throwaway) database; its RSS step starts an API on a backend of its own.
+ * Runs `bench/pixels.ts` as a child process on this run's kind of backend; it opens backends of
+ * its own (a throwaway database and s3rver with `real`), so the run's data stays as it was.
  */
-export async function runPixelSteps(backend: Backend, quick: boolean): Promise<PixelResults> {
-  const databaseUrl = backend.apiEnv.DATABASE_URL
+export async function runPixelSteps(kind: BackendKind, quick: boolean): Promise<PixelResults> {
   const child = Bun.spawn(
-    ['bun', 'bench/pixels.ts', '--backend', backend.kind, ...(quick ? ['--quick'] : [])],
-    {
-      cwd: ROOT,
-      env: { ...process.env, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) },
-      stdout: 'pipe',
-      stderr: 'inherit',
-    },
+    ['bun', 'bench/pixels.ts', '--backend', kind, ...(quick ? ['--quick'] : [])],
+    { cwd: ROOT, stdout: 'pipe', stderr: 'inherit' },
   )
   const [out, code] = await Promise.all([new Response(child.stdout).text(), child.exited])
   if (code !== 0) throw new Error(`bench/pixels.ts exited with ${code}`)

@@ -6,9 +6,10 @@
  *  - a cached thumb vs an original of about the same byte size, over HTTP;
  *  - peak RSS of the API process (started on its own, `--backend embedded|real`) while 32
  *    first-time `large` variants of max-size (5 MB) JPEGs render at once (bench/variant-rss.ts).
- * Steps 1-3 run in this process, on DATABASE_URL if set, else PGlite.
+ * Steps 1-3 run in this process: on PGlite and a directory, or with `--backend real` on a throwaway
+ * PostgreSQL database and s3rver; variant generation is measured from a directory either way, and
+ * from s3rver too with `--backend real`.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -23,7 +24,10 @@ import { VariantService } from '../src/images/variants'
 import { createLogger } from '../src/logger'
 import { loadSharp } from '../src/media/sharp'
 import { startServer } from '../src/server'
+import { LocalStorage } from '../src/storage/local'
+import type { Storage } from '../src/storage/storage'
 import { makeJpeg } from '../test/support/images'
+import { openBackend } from './backend'
 import { makeBaseImages, variant } from './images'
 import { round } from './stats'
 import { measureVariantRss } from './variant-rss'
@@ -40,14 +44,11 @@ const ROUNDS = quick ? 1 : 3
 const log = (msg: string) => process.stderr.write(`[bench:pixels] ${msg}\n`)
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0
 
-const dataDir = await mkdtemp(join(tmpdir(), 'bench-pixels-'))
+// Steps 1-3 run in this process on the backend's database and store: PGlite and a directory, or
+// PostgreSQL and s3rver (its own process) with `--backend real`.
+const backend = await openBackend(backendKind)
 const apiKey = `bench-${crypto.randomUUID()}`
-const config = loadConfig({
-  DATA_DIR: dataDir,
-  API_KEY: apiKey,
-  LOG_LEVEL: 'silent',
-  ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
-})
+const config = loadConfig({ ...backend.apiEnv, API_KEY: apiKey, LOG_LEVEL: 'silent' })
 const deps = await buildDependencies(config, createLogger('silent'))
 const server = startServer(createApp(deps), { hostname: '127.0.0.1', port: 0 })
 const base = `http://127.0.0.1:${server.port}`
@@ -100,25 +101,23 @@ try {
     )
   }
 
-  // 2. Variant generation vs a bare sharp loop doing the same resize and encode.
-  // Built as src/app.ts builds it, with two render slots for the two workers below.
-  const variants = new VariantService(repo, deps.storage, {
-    presets: config.pixels.variantPresets,
-    maxPixels: config.limits.maxPixels,
-    concurrency: 2,
-    acrossProcesses: deps.database.kind === 'postgres',
-    garbage: new GarbagePacer(config.limits.uploadBufferBytes),
-    readBuffers: { size: config.limits.maxUploadBytes, retained: config.limits.uploadBufferBytes },
-  })
+  // 2. Variant generation vs a bare sharp loop doing the same resize and encode, from a local
+  // directory, and with `--backend real` also from s3rver (whose GETs share this machine's cores).
   const count = quick ? 6 : 16
   // More rounds than elsewhere: one round is under a second, and its rate swings with the machine.
   const rounds = quick ? 1 : 5
   // Rendered by both sides first and not counted: the first renders pay for JIT and buffers.
   const warm = 4
+  const local =
+    deps.storage.kind === 'local'
+      ? deps.storage
+      : await new LocalStorage(join(backend.apiEnv.DATA_DIR ?? tmpdir(), 'variant-bench')).init()
   const sources: { row: ImageRow; bytes: Uint8Array }[] = []
   for (let i = 0; i < count * rounds + warm; i++) {
     const bytes = variant(images.large, 'variant-source', i)
     const outcome = await upload(services.on, bytes)
+    // The same key in the directory too, so the same rows render from either store.
+    if (local !== deps.storage) await local.put(outcome.image.s3Key, bytes, 'image/jpeg')
     sources.push({ row: outcome.image, bytes })
   }
   // The API's sharp, so both sides run under its process-wide settings (cache off, 1 thread each).
@@ -130,26 +129,44 @@ try {
       .toColourspace('srgb')
       .webp({ quality: 80, effort: 4 })
       .toBuffer()
-  for (const { row, bytes } of sources.splice(0, warm)) {
-    await bare(bytes)
-    await variants.ensure(row, 'thumb', 'webp')
+  const generation = async (storage: Storage) => {
+    // Built as src/app.ts builds it, with two render slots for the two workers below.
+    const variants = new VariantService(repo, storage, {
+      presets: config.pixels.variantPresets,
+      maxPixels: config.limits.maxPixels,
+      concurrency: 2,
+      acrossProcesses: deps.database.kind === 'postgres',
+      garbage: new GarbagePacer(config.limits.uploadBufferBytes),
+      readBuffers: {
+        size: config.limits.maxUploadBytes,
+        retained: config.limits.uploadBufferBytes,
+      },
+    })
+    for (const { row, bytes } of sources.slice(0, warm)) {
+      await bare(bytes)
+      await variants.ensure(row, 'thumb', 'webp')
+    }
+    const gen: Record<'service' | 'bare', number[]> = { service: [], bare: [] }
+    for (let r = 0; r < rounds; r++) {
+      const slice = sources.slice(warm + r * count, warm + (r + 1) * count)
+      gen.bare.push(await rate(count, 2, (i) => bare(slice[i]?.bytes ?? new Uint8Array())))
+      gen.service.push(
+        await rate(count, 2, (i) => variants.ensure(slice[i]?.row as ImageRow, 'thumb', 'webp')),
+      )
+    }
+    const result = {
+      storage: storage.kind,
+      source_bytes: images.large.byteLength,
+      rounds,
+      bare_per_s: round(median(gen.bare)),
+      service_per_s: round(median(gen.service)),
+      ratio: round(median(gen.service) / median(gen.bare)),
+    }
+    log(`variant generation: ${JSON.stringify(result)}`)
+    return result
   }
-  const gen: Record<'service' | 'bare', number[]> = { service: [], bare: [] }
-  for (let r = 0; r < rounds; r++) {
-    const slice = sources.slice(r * count, (r + 1) * count)
-    gen.bare.push(await rate(count, 2, (i) => bare(slice[i]?.bytes ?? new Uint8Array())))
-    gen.service.push(
-      await rate(count, 2, (i) => variants.ensure(slice[i]?.row as ImageRow, 'thumb', 'webp')),
-    )
-  }
-  results.variant_generation = {
-    source_bytes: images.large.byteLength,
-    rounds,
-    bare_per_s: round(median(gen.bare)),
-    service_per_s: round(median(gen.service)),
-    ratio: round(median(gen.service) / median(gen.bare)),
-  }
-  log(`variant generation: ${JSON.stringify(results.variant_generation)}`)
+  results.variant_generation = await generation(local)
+  if (deps.storage !== local) results.variant_generation_s3 = await generation(deps.storage)
 
   // 3. A cached thumb vs an original of about the same size, over HTTP, 8 clients.
   const thumbRow = sources[0]?.row as ImageRow
@@ -192,5 +209,5 @@ try {
 } finally {
   await server.stop(true)
   await deps.database.close()
-  await rm(dataDir, { recursive: true, force: true })
+  await backend.teardown()
 }

@@ -145,12 +145,23 @@ function pixelStepsTable(p: PixelResults): string[] {
       '≥ 0.70',
     ]),
     row([
-      'variant generation: bare sharp → VariantService',
+      'variant generation: bare sharp → VariantService (local directory)',
       na(p.variant_generation?.bare_per_s),
       na(p.variant_generation?.service_per_s),
       na(p.variant_generation?.ratio),
       '≥ 0.90',
     ]),
+    ...(p.variant_generation_s3
+      ? [
+          row([
+            'variant generation, originals on s3rver (same machine)',
+            p.variant_generation_s3.bare_per_s,
+            p.variant_generation_s3.service_per_s,
+            p.variant_generation_s3.ratio,
+            '',
+          ]),
+        ]
+      : []),
     row([
       'serving: original → cached thumb of the same size',
       na(p.serving?.original_per_s),

@@ -89,7 +89,7 @@ try {
   let pixels: PixelResults | null = null
   if (options.pixels) {
     log('pixel pipeline steps (bench/pixels.ts)')
-    pixels = await runPixelSteps(backend, options.quick)
+    pixels = await runPixelSteps(backend.kind, options.quick)
   }
   const summary: RunSummary = {
     kind: 'summary',

@@ -177,8 +177,8 @@ export class VariantService {
   }
 
   /**
-   * The original's bytes and format. A store that can fill a buffer (a local directory) reads
-   * into one kept from an earlier render: a fresh allocation of the whole original per render
+   * The original's bytes and format. A store that can fill a buffer (both drivers) reads into
+   * one kept from an earlier render: a fresh allocation of the whole original per render
    * cost about 8 ms of CPU for 2 MB, in page faults and JavaScriptCore's collections.
    */
   async #original(s3Key: string): Promise<Original> {
@@ -201,7 +201,7 @@ export class VariantService {
         if (original) return original
       }
       // Larger than the buffers (a row adopted from a deployment with a higher limit), none can
-      // be kept, or S3.
+      // be kept, or a store without readInto.
       const bytes = await new Response(await this.storage.read(s3Key)).bytes()
       return { bytes, source: sourceFormat(bytes) }
     } catch (err) {

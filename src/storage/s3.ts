@@ -102,6 +102,22 @@ export class S3Storage implements Storage {
     })
   }
 
+  /** The body's chunks copied into `target` as they arrive, none of them kept. */
+  async readInto(key: string, target: Uint8Array) {
+    const reader = (await this.read(key)).getReader()
+    let filled = 0
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) return filled
+      if (filled + value.byteLength > target.byteLength) {
+        await reader.cancel()
+        return null
+      }
+      target.set(value, filled)
+      filled += value.byteLength
+    }
+  }
+
   async stat(key: string): Promise<ObjectInfo | null> {
     try {
       const s = await reach(() => this.#client.stat(key))

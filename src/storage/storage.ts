@@ -19,8 +19,9 @@ export interface Storage {
   stat(key: string): Promise<ObjectInfo | null>
   /**
    * Reads the whole object into `target`: its size, or null when it is larger than `target`;
-   * throws `ObjectNotFound`. Only where a driver can fill a caller's buffer without a stream's
-   * allocations (a local file); callers fall back to `read`.
+   * throws `ObjectNotFound`. For a caller that keeps its buffer from read to read (a whole object
+   * freshly allocated per read cost page faults and collections); optional, callers fall back to
+   * `read`.
    */
   readInto?(key: string, target: Uint8Array): Promise<number | null>
   delete(key: string): Promise<void>
