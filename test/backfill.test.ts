@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { inArray, sql } from 'drizzle-orm'
+import { backfill } from '../src/backfill/backfill'
 import { backfillPixels } from '../src/backfill/pixels'
 import { images } from '../src/db/schema'
 import { backfillHashes } from '../src/similarity/backfill'
@@ -10,9 +11,10 @@ import { json, startTestApp, type TestApp, upload } from './support/app'
 import { CAMERA_TAGS, skipWithoutExiftool, withExiftool } from './support/exiftool'
 import { concat, makeBmp, makeJpeg } from './support/images'
 
-const PIPELINE_COLUMNS = `thumbhash = null, taken_at = null, camera_make = null, camera_model = null,
+const EXIF_COLUMNS = `thumbhash = null, taken_at = null, camera_make = null, camera_model = null,
   lens = null, orientation = null, gps_latitude = null, gps_longitude = null, gps_altitude = null,
-  exif = null, width = 0, height = 0`
+  exif = null`
+const PIPELINE_COLUMNS = `${EXIF_COLUMNS}, width = 0, height = 0`
 
 /** The same storage, counting reads by key. */
 function countingReads(storage: Storage) {
@@ -215,6 +217,54 @@ describe.skipIf(skipWithoutExiftool('backfill tests'))('bun run backfill', () =>
       expect((await hashes()).find((r) => r.id === uploaded.photo?.id)?.hash).toBe(
         atUpload.find((r) => r.id === uploaded.photo?.id)?.hash ?? null,
       )
+    })
+
+    test('adopted rows (no size, type or pixel columns): the first pass leaves them to the pixel pass, one read each', async () => {
+      const db = t.deps.database.db
+      const names = ['photo', 'bmp', 'broken', 'cut']
+      const ids = names.map((name) => uploaded[name]?.id ?? '')
+      // As the old service left them; the photo also keeps its thumbhash: it is the first pass's.
+      await db.execute(
+        sql.raw(`update images set ${EXIF_COLUMNS}, width = null, height = null, mimetype = null`),
+      )
+      await db.execute(
+        sql.raw(`update images set thumbhash = 'kept' where id = '${uploaded.photo?.id}'`),
+      )
+      const counted = countingReads(t.deps.storage)
+      const options = { db, storage: counted.storage, concurrency: 2, dryRun: false }
+      const first = await backfill({ ...options, pixelPassFollows: true })
+      // `total` counts every row missing a field; only the one with a thumbhash was this pass's.
+      expect(first).toMatchObject({ total: 4, done: 1, filled: 1, failed: 0 })
+      const pixels = await backfillPixels({
+        ...options,
+        maxPixels: 1e8,
+        locationPolicy: 'keep',
+        batchSize: 2,
+      })
+      // bmp decodes; cut does not, but its header gives the size; broken is no image at all.
+      expect(pixels).toMatchObject({ pending: 3, updated: 1, failed: 2 })
+      expect(pixels.dimensions).toEqual({ pending: 3, filled: 2, failed: 1 })
+      expect(Object.fromEntries(counted.reads)).toEqual(
+        Object.fromEntries(names.map((name) => [uploaded[name]?.s3_key, 1])),
+      )
+      const sizes = await db
+        .select({ id: images.id, w: images.width, h: images.height, type: images.mimetype })
+        .from(images)
+        .where(inArray(images.id, ids))
+      const byName = Object.fromEntries(
+        names.map((name) => [name, sizes.find((r) => r.id === uploaded[name]?.id)]),
+      )
+      expect(byName.photo).toMatchObject({ w: 90, h: 60, type: 'image/jpeg' })
+      expect(byName.bmp).toMatchObject({ w: 30, h: 20, type: 'image/bmp' })
+      expect(byName.cut).toMatchObject({ w: 200, h: 200, type: 'image/jpeg' })
+      expect(byName.broken).toMatchObject({ w: null, h: null, type: null })
+
+      // Without the pixel pass to follow, the first pass reads every such row itself.
+      await db.execute(sql.raw('update images set width = null, height = null, mimetype = null'))
+      const alone = countingReads(t.deps.storage)
+      const report = await backfill({ ...options, storage: alone.storage })
+      expect(report).toMatchObject({ total: 4, done: 4, filled: 3, failed: 1 })
+      expect(alone.reads.size).toBe(4)
     })
   })
 })

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, isNull, or, sql } from 'drizzle-orm'
+import { and, asc, eq, gt, isNotNull, isNull, or, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { images } from '../db/schema'
 import { inspectImage } from '../media/inspect'
@@ -15,6 +15,12 @@ export type BackfillOptions = {
   signal?: AbortSignal
   onProgress?: (progress: BackfillProgress) => void
   pageSize?: number
+  /**
+   * The pixel pass (`backfillPixels`) runs next and fills the width, height and type of the rows
+   * without a thumbhash from its own read of them: this pass leaves those rows to it, so each
+   * object is read once. `total` still counts every row missing a field.
+   */
+  pixelPassFollows?: boolean
 }
 
 export type BackfillProgress = { total: number; done: number; filled: number; failed: number }
@@ -34,8 +40,10 @@ type Pending = { id: string; s3Key: string }
 const needsBackfill = or(isNull(images.width), isNull(images.height), isNull(images.mimetype))
 
 /** How many rows still need a backfill. */
-export async function countPending(db: Db): Promise<number> {
-  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(images).where(needsBackfill)
+export const countPending = (db: Db) => countRows(db, needsBackfill)
+
+async function countRows(db: Db, where: typeof needsBackfill) {
+  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(images).where(where)
   return Number(row?.n ?? 0)
 }
 
@@ -64,12 +72,17 @@ export async function backfill(options: BackfillOptions): Promise<BackfillReport
     interrupted: false,
     failures: [],
   }
+  const taken = options.pixelPassFollows
+    ? and(needsBackfill, isNotNull(images.thumbhash))
+    : needsBackfill
+  // The bar shows this pass's own rows.
+  const ownTotal = options.pixelPassFollows ? await countRows(db, taken) : report.total
   let after: string | undefined
   while (!signal?.aborted) {
     const page: Pending[] = await db
       .select({ id: images.id, s3Key: images.s3Key })
       .from(images)
-      .where(after === undefined ? needsBackfill : and(needsBackfill, gt(images.id, after)))
+      .where(after === undefined ? taken : and(taken, gt(images.id, after)))
       .orderBy(asc(images.id))
       .limit(pageSize)
     if (page.length === 0) break
@@ -88,11 +101,11 @@ export async function backfill(options: BackfillOptions): Promise<BackfillReport
           }
         }
         report.done++
-        options.onProgress?.({ ...report })
+        options.onProgress?.({ ...report, total: ownTotal })
       }
     }
     await Promise.all(Array.from({ length: Math.min(concurrency, page.length) }, work))
   }
-  report.interrupted = Boolean(signal?.aborted) && report.done < report.total
+  report.interrupted = Boolean(signal?.aborted) && report.done < ownTotal
   return report
 }

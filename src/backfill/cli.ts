@@ -37,10 +37,11 @@ try {
     dryRun: args.dryRun,
     signal: stop.signal,
     onProgress: (p) => progress.update(p),
+    pixelPassFollows: true,
   })
   progress.end()
-  // Second pass: the upload's decode pass (thumbhash, EXIF, perceptual hash) over rows stored
-  // before it, one read and one decode a row.
+  // Second pass: the upload's decode pass (thumbhash, EXIF, perceptual hash, and the width,
+  // height and type the first pass left to it) over rows stored before it, one read a row.
   const pixels = report.interrupted
     ? undefined
     : await backfillPixels({
@@ -67,6 +68,13 @@ try {
           onProgress: (done, total) => progress.update({ done, total, filled: done, failed: 0 }),
         })
   progress.end()
+  // The first line counts the rows whose width, height and type the pixel pass filled too.
+  if (pixels) {
+    report.filled += pixels.dimensions.filled
+    report.failed += pixels.dimensions.failed
+    report.done += pixels.dimensions.filled + pixels.dimensions.failed
+    report.interrupted = stop.signal.aborted && report.done < report.total
+  }
   if (args.json) console.log(JSON.stringify({ ...report, pixels, hashes }))
   else {
     const verb = args.dryRun ? 'would fill' : 'filled'

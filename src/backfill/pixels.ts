@@ -39,24 +39,35 @@ export type PixelBackfillReport = {
   hashed: number
   failed: number
   failures: BackfillFailure[]
+  /**
+   * Rows of this pass also missing width, height or type (adopted ones): `filled` from the bytes
+   * this pass read, even when the pixels then fail to decode; `failed` when the bytes are no image.
+   */
+  dimensions: { pending: number; filled: number; failed: number }
 }
 
 const MAX_LISTED_FAILURES = 1000
 
-type PixelRow = { id: string; s3Key: string; hashed: boolean }
+type PixelRow = { id: string; s3Key: string; hashed: boolean; sized: boolean }
+
+const missingDimensions = sql<boolean>`(${images.width} is null or ${images.height} is null or ${images.mimetype} is null)`
 
 /**
  * The second pass of `bun run backfill`: the upload's decode pass over rows that predate it (no
- * thumbhash): width, height and MIME type from the bytes, thumbhash and EXIF, and the perceptual
- * hash of a row without one, all from one read and one decode and written in one update.
+ * thumbhash): width, height and MIME type from the bytes (also when the pixels do not decode, so
+ * the first pass can leave these rows to this one), thumbhash and EXIF, and the perceptual hash
+ * of a row without one, all from one read and one decode and written in one update.
  * Resumable: a row is done once its thumbhash is set, so a rerun continues with what is left;
  * rows that fail keep failing visibly, by id.
  */
 export async function backfillPixels(options: PixelBackfillOptions): Promise<PixelBackfillReport> {
   const { db, storage, dryRun } = options
   const batchSize = options.batchSize ?? 200
-  const [{ pending } = { pending: 0 }] = await db
-    .select({ pending: count() })
+  const [{ pending, unsized } = { pending: 0, unsized: 0 }] = await db
+    .select({
+      pending: count(),
+      unsized: sql<number>`(count(*) filter (where ${missingDimensions}))::int`,
+    })
     .from(images)
     .where(isNull(images.thumbhash))
   const report: PixelBackfillReport = {
@@ -66,14 +77,17 @@ export async function backfillPixels(options: PixelBackfillOptions): Promise<Pix
     hashed: 0,
     failed: 0,
     failures: [],
+    dimensions: { pending: Number(unsized), filled: 0, failed: 0 },
   }
   let done = 0
 
   const processRow = async (row: PixelRow) => {
+    let sized = row.sized
     try {
       const bytes = await new Response(await storage.read(row.s3Key)).bytes()
       const inspected = inspectImage(bytes)
       if (!inspected.ok) throw new Error(inspected.message)
+      const { width, height, mimetype } = inspected.info
       const wantsHash = !row.hashed && isHashable(inspected.info.format)
       let decoded: DecodedImage
       try {
@@ -88,6 +102,13 @@ export async function backfillPixels(options: PixelBackfillOptions): Promise<Pix
         if (wantsHash && err instanceof UndecodableImage) {
           await writeLenientHash(row, bytes, inspected.info)
         }
+        // The header gave them, as the first pass would have: they need no decode.
+        if (!sized) {
+          if (!dryRun)
+            await db.update(images).set({ width, height, mimetype }).where(eq(images.id, row.id))
+          sized = true
+          report.dimensions.filled++
+        }
         throw err
       }
       const columns = decodedColumns(decoded)
@@ -101,16 +122,18 @@ export async function backfillPixels(options: PixelBackfillOptions): Promise<Pix
           .set({
             ...columns,
             ...(hash && hashColumns(hash)),
-            width: inspected.info.width,
-            height: inspected.info.height,
-            mimetype: inspected.info.mimetype,
+            width,
+            height,
+            mimetype,
           })
           .where(and(eq(images.id, row.id), isNull(images.thumbhash)))
       }
       report.updated++
       if (hash) report.hashed++
+      if (!sized) report.dimensions.filled++
     } catch (err) {
       report.failed++
+      if (!sized) report.dimensions.failed++
       if (report.failures.length < MAX_LISTED_FAILURES) {
         const error = err instanceof Error ? err.message : String(err)
         report.failures.push({ id: row.id, key: row.s3Key, error })
@@ -141,6 +164,7 @@ export async function backfillPixels(options: PixelBackfillOptions): Promise<Pix
         id: images.id,
         s3Key: images.s3Key,
         hashed: sql<boolean>`${images.perceptualHash} is not null`,
+        sized: sql<boolean>`not ${missingDimensions}`,
       })
       .from(images)
       .where(and(isNull(images.thumbhash), after ? gt(images.id, after) : undefined))
