@@ -2,7 +2,12 @@ import type { BackendKind } from './backend'
 import type { VariantRssResult } from './variant-rss'
 
 type Ratio = { ratio: number }
-type VariantGeneration = Ratio & { storage: string; bare_per_s: number; service_per_s: number }
+type VariantGeneration = Ratio & {
+  storage: string
+  workers: number
+  bare_per_s: number
+  service_per_s: number
+}
 
 /** What `bench/pixels.ts` prints: its four steps (see there), each with its ratio or figure. */
 export type PixelResults = {
@@ -11,6 +16,8 @@ export type PixelResults = {
   /** From a local directory; `_s3` from s3rver, with `--backend real` only. */
   variant_generation?: VariantGeneration
   variant_generation_s3?: VariantGeneration
+  /** 8 requests at once, every storage call 20 ms late (bench/latent-storage.ts). */
+  variant_generation_latent?: VariantGeneration & { latency_ms: number }
   serving?: Ratio & { original_per_s: number; thumb_per_s: number }
   rss_32_large?: VariantRssResult
 }

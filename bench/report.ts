@@ -162,6 +162,17 @@ function pixelStepsTable(p: PixelResults): string[] {
           ]),
         ]
       : []),
+    ...(p.variant_generation_latent
+      ? [
+          row([
+            `variant generation, ${p.variant_generation_latent.workers} at once, store ${p.variant_generation_latent.latency_ms} ms away`,
+            p.variant_generation_latent.bare_per_s,
+            p.variant_generation_latent.service_per_s,
+            p.variant_generation_latent.ratio,
+            '',
+          ]),
+        ]
+      : []),
     row([
       'serving: original → cached thumb of the same size',
       na(p.serving?.original_per_s),

@@ -7,6 +7,7 @@ import { ImageRepository } from '../src/images/repository'
 import { VariantService, VariantSourceGone } from '../src/images/variants'
 import { renderVariant } from '../src/media/variant-render'
 import { reconcile } from '../src/reconcile/reconcile'
+import type { Storage } from '../src/storage/storage'
 import { call } from './support/api'
 import { json, startTestApp, type TestApp, upload } from './support/app'
 import { createTestDatabase } from './support/database'
@@ -337,6 +338,74 @@ describe.each(['local', 's3'] as const)(
         Array.from({ length: 6 }, async () => bytesOf(await get(image.id, 'small'))),
       )
       for (const body of bodies) expect(body).toEqual(bodies[0] ?? new Uint8Array())
+    })
+
+    test('the next originals are read while others render; renders stay within the concurrency', async () => {
+      const repo = new ImageRepository(t.deps.database.db)
+      const rows = []
+      for (const seed of [65, 66, 67]) {
+        const image = (await json(await upload(t.url, makeJpeg(320, 240, { seed })))).data
+        const row = await repo.findById(image.id)
+        if (!row) throw new Error('row missing')
+        rows.push(row)
+      }
+      // Reads of originals wait at a gate, as a slow store's would, and are counted in flight.
+      const base = t.deps.storage
+      let open = () => {}
+      const gate = new Promise<void>((resolve) => {
+        open = resolve
+      })
+      const reads = { now: 0, most: 0 }
+      const gated = async <T>(read: () => Promise<T>) => {
+        reads.most = Math.max(reads.most, ++reads.now)
+        try {
+          await gate
+          return await read()
+        } finally {
+          reads.now--
+        }
+      }
+      const slow: Storage = {
+        kind: base.kind,
+        put: (key, bytes, type) => base.put(key, bytes, type),
+        read: (key, range) => gated(() => base.read(key, range)),
+        readInto: (key, target) => gated(async () => (await base.readInto?.(key, target)) ?? null),
+        stat: (key) => base.stat(key),
+        delete: (key) => base.delete(key),
+        list: (prefix) => base.list(prefix),
+        presignDownload: (key, options) => base.presignDownload(key, options),
+        ping: () => base.ping(),
+      }
+      const renders = { now: 0, most: 0 }
+      const service = new VariantService(
+        repo,
+        slow,
+        {
+          presets: { thumb: 256 },
+          maxPixels: 1e8,
+          concurrency: 1,
+          acrossProcesses: t.deps.database.kind === 'postgres',
+          readBuffers: { size: 1024 * 1024, retained: 4 * 1024 * 1024 },
+        },
+        {
+          onRender: () => {
+            renders.most = Math.max(renders.most, ++renders.now)
+          },
+          onRendered: () => {
+            renders.now--
+          },
+        },
+      )
+      const made = Promise.all(rows.map((row) => service.ensure(row, 'thumb', 'webp')))
+      // Two variants in the works per render slot: two originals wait at the gate, not three.
+      for (let i = 0; i < 200 && reads.now < 2; i++) await Bun.sleep(10)
+      await Bun.sleep(50)
+      expect(reads).toEqual({ now: 2, most: 2 })
+      open()
+      expect((await made).map((v) => v.key)).toEqual(
+        rows.map((row) => `variants/${row.md5Hash}/thumb-256.webp`),
+      )
+      expect(renders).toEqual({ now: 0, most: 1 })
     })
 
     describe.skipIf(skipWithoutExiftool('variant metadata test'))('with real EXIF', () => {

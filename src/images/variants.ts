@@ -17,7 +17,11 @@ export type StoredVariant = { key: string; size: number; contentType: string; et
 export type VariantOptions = {
   presets: Record<string, number>
   maxPixels: number
-  /** Renders at once in this process; each holds an original and its decoded pixels. */
+  /**
+   * Renders at once in this process, each holding its decoded pixels. Twice as many variants may
+   * be in the works, each holding its original, so that reading the next originals (and, in one
+   * process, storing the last renditions) overlaps the renders.
+   */
   concurrency: number
   /** Serialise generation across processes with an advisory lock (PostgreSQL; PGlite has one). */
   acrossProcesses: boolean
@@ -31,8 +35,11 @@ export type VariantOptions = {
   readBuffers?: { size: number; retained: number }
 }
 
-/** Test-only seam: counts real renders (cache misses that did the work). */
-export type VariantHooks = { onRender?: (key: string) => void }
+/** Test-only seam: real renders (cache misses that did the work), as they start and settle. */
+export type VariantHooks = {
+  onRender?: (key: string) => void
+  onRendered?: (key: string) => void
+}
 
 /** Stored variants remembered per process (about 200 bytes each). */
 const KNOWN_VARIANTS = 10_000
@@ -50,7 +57,8 @@ export class VariantService {
   // Variants known to be stored: serving a cached one then costs no storage stat (an S3 HEAD).
   // A stale entry (deleted since) is caught when the read finds nothing; see `forget`.
   readonly #known = new Map<string, StoredVariant>()
-  readonly #slots: Semaphore
+  readonly #renderSlots: Semaphore
+  readonly #workSlots: Semaphore
   readonly #buffers: Uint8Array[] = []
 
   constructor(
@@ -59,7 +67,9 @@ export class VariantService {
     private readonly options: VariantOptions,
     private readonly hooks: VariantHooks = {},
   ) {
-    this.#slots = new Semaphore(options.concurrency)
+    this.#renderSlots = new Semaphore(options.concurrency)
+    // A store's latency is not the cores' time: a render slot freed finds its next original read.
+    this.#workSlots = new Semaphore(2 * options.concurrency)
   }
 
   get presets() {
@@ -121,27 +131,55 @@ export class VariantService {
   }
 
   async #make(image: ImageRow, side: number, format: VariantFormat, key: string) {
-    const release = await this.#slots.acquire()
+    const release = await this.#workSlots.acquire()
     try {
-      const md5 = image.md5Hash
-      if (this.options.acrossProcesses) {
-        // Held while rendering: another replica waits here, then finds the object stored.
+      // Read before a render slot is free: a store's latency need not idle a core.
+      const original = await this.#original(image.s3Key)
+      try {
+        return await this.#renderAndStore(image.md5Hash, original, side, format, key)
+      } finally {
+        this.#letGo(original)
+      }
+    } finally {
+      release()
+    }
+  }
+
+  async #renderAndStore(
+    md5: string,
+    original: Original,
+    side: number,
+    format: VariantFormat,
+    key: string,
+  ) {
+    if (this.options.acrossProcesses) {
+      // The lock is taken with a render slot, so no more than `concurrency` connections wait on
+      // renders; held while rendering: another replica waits, then finds the object stored.
+      const rendering = await this.#renderSlots.acquire()
+      try {
         return await this.repo.withVariantLock(md5, key, async (live) => {
           if (!live) throw new VariantSourceGone()
           const made = await this.#stat(key, format)
           if (made) return made
-          return this.#put(key, format, await this.#render(image, side, format, key))
+          return this.#put(key, format, await this.#render(original, side, format, key))
         })
+      } finally {
+        rendering()
       }
-      const made = await this.#put(key, format, await this.#render(image, side, format, key))
-      // Checked after the put, so no lock is needed: a delete removes the row before it sweeps
-      // the variants, so a row seen here means the sweep comes later and finds this object.
-      if (await this.repo.hasContent(md5)) return made
-      await this.storage.delete(key)
-      throw new VariantSourceGone()
-    } finally {
-      release()
     }
+    const rendering = await this.#renderSlots.acquire()
+    let bytes: Uint8Array
+    try {
+      bytes = await this.#render(original, side, format, key)
+    } finally {
+      rendering()
+    }
+    const made = await this.#put(key, format, bytes)
+    // Checked after the put, so no lock is needed: a delete removes the row before it sweeps
+    // the variants, so a row seen here means the sweep comes later and finds this object.
+    if (await this.repo.hasContent(md5)) return made
+    await this.storage.delete(key)
+    throw new VariantSourceGone()
   }
 
   /** Stores the rendered bytes; their size is what a stat would report, so none is made. */
@@ -151,8 +189,8 @@ export class VariantService {
     return this.#described(key, format, bytes.byteLength)
   }
 
-  async #render(image: ImageRow, side: number, format: VariantFormat, key: string) {
-    const original = await this.#original(image.s3Key)
+  /** Renders under a render slot the caller holds. */
+  async #render(original: Original, side: number, format: VariantFormat, key: string) {
     this.hooks.onRender?.(key)
     try {
       return await renderVariant(
@@ -163,10 +201,18 @@ export class VariantService {
         this.options.maxPixels,
       )
     } finally {
+      this.hooks.onRendered?.(key)
       // libvips is done with its input once the render settles: the buffer can take the next.
-      if (original.buffer) this.#giveBack(original.buffer)
-      else this.options.garbage?.released(original.bytes.byteLength)
+      this.#letGo(original)
     }
+  }
+
+  /** Gives the original's buffer back (or tells the pacer it is garbage), once. */
+  #letGo(original: Original) {
+    if (original.gone) return
+    original.gone = true
+    if (original.buffer) this.#giveBack(original.buffer)
+    else this.options.garbage?.released(original.bytes.byteLength)
   }
 
   /** Keeps a read buffer for the next render while the kept ones stay within `retained`. */
@@ -186,7 +232,7 @@ export class VariantService {
       const buffers = this.options.readBuffers
       // Only when a buffer can be kept: else a fresh one of the full size per read is waste.
       if (this.storage.readInto && buffers && buffers.retained >= buffers.size) {
-        // One per render in flight, so never more than `concurrency` at once.
+        // One per variant in the works, so never more than twice `concurrency` at once.
         const buffer = this.#buffers.pop() ?? new Uint8Array(buffers.size)
         let original: Original | undefined
         try {
@@ -211,8 +257,11 @@ export class VariantService {
   }
 }
 
-/** An original read for a render; `buffer`: the kept buffer `bytes` is a view of. */
-type Original = { bytes: Uint8Array; source: ImageFormat; buffer?: Uint8Array }
+/**
+ * An original read for a render; `buffer`: the kept buffer `bytes` is a view of; `gone`: let go
+ * (`bytes` must not be used after).
+ */
+type Original = { bytes: Uint8Array; source: ImageFormat; buffer?: Uint8Array; gone?: boolean }
 
 /**
  * The stored original's format by its signature: libvips checks the structure as it decodes
