@@ -53,7 +53,11 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const backend = await openBackend(backendKind)
 const apiKey = `bench-${crypto.randomUUID()}`
 const config = loadConfig({ ...backend.apiEnv, API_KEY: apiKey, LOG_LEVEL: 'silent' })
-const deps = await buildDependencies(config, createLogger('silent'))
+// A throwaway database and an s3rver child are not left behind when the API does not start.
+const deps = await buildDependencies(config, createLogger('silent')).catch(async (err) => {
+  await backend.teardown()
+  throw err
+})
 const server = startServer(createApp(deps), { hostname: '127.0.0.1', port: 0 })
 const base = `http://127.0.0.1:${server.port}`
 const repo = new ImageRepository(deps.database.db)

@@ -265,6 +265,18 @@ describe.skipIf(skipWithoutExiftool('backfill tests'))('bun run backfill', () =>
       const report = await backfill({ ...options, storage: alone.storage })
       expect(report).toMatchObject({ total: 4, done: 4, filled: 3, failed: 1 })
       expect(alone.reads.size).toBe(4)
+
+      // Stopped before its rows (cut and broken are still pending): said, not silent.
+      const stop = new AbortController()
+      stop.abort()
+      const stopped = await backfillPixels({
+        ...options,
+        maxPixels: 1e8,
+        locationPolicy: 'keep',
+        signal: stop.signal,
+      })
+      expect(stopped).toMatchObject({ pending: 2, updated: 0, failed: 0, interrupted: true })
+      expect((await run(false)).interrupted).toBe(false)
     })
   })
 })

@@ -340,6 +340,40 @@ describe.each(['local', 's3'] as const)(
       for (const body of bodies) expect(body).toEqual(bodies[0] ?? new Uint8Array())
     })
 
+    test('in one process, an image deleted while its variant is being stored: the variant does not stay', async () => {
+      const image = (await json(await upload(t.url, makeJpeg(90, 60, { seed: 68 })))).data
+      const repo = new ImageRepository(t.deps.database.db)
+      const row = await repo.findById(image.id)
+      if (!row) throw new Error('row missing')
+      const base = t.deps.storage
+      const deletes: number[] = []
+      // The whole delete (row, original, the sweep of variants) runs before the variant lands.
+      const racing: Storage = {
+        kind: base.kind,
+        put: async (key, bytes, type) => {
+          if (key.startsWith('variants/'))
+            deletes.push((await call(t.url, 'DELETE', `/api/images/${image.id}`)).status)
+          return base.put(key, bytes, type)
+        },
+        read: (key, range) => base.read(key, range),
+        readInto: (key, target) => base.readInto?.(key, target) ?? Promise.resolve(null),
+        stat: (key) => base.stat(key),
+        delete: (key) => base.delete(key),
+        list: (prefix) => base.list(prefix),
+        presignDownload: (key, options) => base.presignDownload(key, options),
+        ping: () => base.ping(),
+      }
+      const service = new VariantService(repo, racing, {
+        presets: { thumb: 256 },
+        maxPixels: 1e8,
+        concurrency: 1,
+        acrossProcesses: false,
+      })
+      await expect(service.ensure(row, 'thumb', 'webp')).rejects.toBeInstanceOf(VariantSourceGone)
+      expect(deletes).toEqual([204])
+      expect(await base.stat(`variants/${image.md5_hash}/thumb-256.webp`)).toBeNull()
+    })
+
     test('the next originals are read while others render; renders stay within the concurrency', async () => {
       const repo = new ImageRepository(t.deps.database.db)
       const rows = []

@@ -82,9 +82,12 @@ try {
       `${verb} ${report.filled} of ${report.total} rows, ${report.failed} failed${report.interrupted ? ', interrupted' : ''}`,
     )
     for (const f of report.failures) console.log(`  ${f.id} ${f.key}: ${f.error}`)
+    if (pixels?.dimensions.failed) {
+      console.log(`  (${pixels.dimensions.failed} of them listed with the decode pass below)`)
+    }
     if (pixels) {
       console.log(
-        `thumbhash and EXIF: ${pixels.updated} of ${pixels.pending} rows ${args.dryRun ? 'decodable' : 'updated'} (${pixels.hashed} perceptual hashes with them), ${pixels.failed} failed`,
+        `thumbhash and EXIF: ${pixels.updated} of ${pixels.pending} rows ${args.dryRun ? 'decodable' : 'updated'} (${pixels.hashed} perceptual hashes with them), ${pixels.failed} failed${pixels.interrupted ? ', interrupted' : ''}`,
       )
       for (const f of pixels.failures) console.log(`  ${f.id} ${f.key}: ${f.error}`)
     }

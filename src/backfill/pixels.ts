@@ -44,6 +44,8 @@ export type PixelBackfillReport = {
    * this pass read, even when the pixels then fail to decode; `failed` when the bytes are no image.
    */
   dimensions: { pending: number; filled: number; failed: number }
+  /** Stopped by the signal before every pending row was taken. */
+  interrupted: boolean
 }
 
 const MAX_LISTED_FAILURES = 1000
@@ -78,6 +80,7 @@ export async function backfillPixels(options: PixelBackfillOptions): Promise<Pix
     failed: 0,
     failures: [],
     dimensions: { pending: Number(unsized), filled: 0, failed: 0 },
+    interrupted: false,
   }
   let done = 0
 
@@ -181,6 +184,7 @@ export async function backfillPixels(options: PixelBackfillOptions): Promise<Pix
     }
     await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, worker))
   }
+  report.interrupted = Boolean(options.signal?.aborted) && done < pending
   return report
 }
 

@@ -177,7 +177,15 @@ export class VariantService {
     const made = await this.#put(key, format, bytes)
     // Checked after the put, so no lock is needed: a delete removes the row before it sweeps
     // the variants, so a row seen here means the sweep comes later and finds this object.
-    if (await this.repo.hasContent(md5)) return made
+    let live: boolean
+    try {
+      live = await this.repo.hasContent(md5)
+    } catch (err) {
+      // Unchecked, it is not kept (a variant is only a cache); reconcile removes what stays.
+      await this.storage.delete(key).catch(() => {})
+      throw err
+    }
+    if (live) return made
     await this.storage.delete(key)
     throw new VariantSourceGone()
   }

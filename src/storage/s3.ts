@@ -107,7 +107,8 @@ export class S3Storage implements Storage {
     const reader = (await this.read(key)).getReader()
     let filled = 0
     for (;;) {
-      const { done, value } = await reader.read()
+      // No response has started: a cut mid-body is the store being unavailable, as at the start.
+      const { done, value } = await reach(() => reader.read())
       if (done) return filled
       if (filled + value.byteLength > target.byteLength) {
         await reader.cancel()
