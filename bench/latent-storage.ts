@@ -1,4 +1,5 @@
 import type { Storage } from '../src/storage/storage'
+import { replacingCalls } from '../test/support/storage-calls'
 
 /**
  * `storage` as if it were `ms` away: every read, write and stat waits that long first, as a
@@ -10,8 +11,7 @@ export function withLatency(storage: Storage, ms: number): Storage {
     return call()
   }
   const { readInto } = storage
-  return {
-    kind: storage.kind,
+  return replacingCalls(storage, {
     put: (key, bytes, type) => later(() => storage.put(key, bytes, type)),
     read: (key, range) => later(() => storage.read(key, range)),
     ...(readInto && {
@@ -20,8 +20,5 @@ export function withLatency(storage: Storage, ms: number): Storage {
     }),
     stat: (key) => later(() => storage.stat(key)),
     delete: (key) => later(() => storage.delete(key)),
-    list: (prefix) => storage.list(prefix),
-    presignDownload: (key, options) => storage.presignDownload(key, options),
-    ping: () => storage.ping(),
-  }
+  })
 }

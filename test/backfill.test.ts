@@ -10,6 +10,7 @@ import { call } from './support/api'
 import { json, startTestApp, type TestApp, upload } from './support/app'
 import { CAMERA_TAGS, skipWithoutExiftool, withExiftool } from './support/exiftool'
 import { concat, makeBmp, makeJpeg } from './support/images'
+import { replacingCalls } from './support/storage-calls'
 
 const EXIF_COLUMNS = `thumbhash = null, taken_at = null, camera_make = null, camera_model = null,
   lens = null, orientation = null, gps_latitude = null, gps_longitude = null, gps_altitude = null,
@@ -19,19 +20,12 @@ const PIPELINE_COLUMNS = `${EXIF_COLUMNS}, width = 0, height = 0`
 /** The same storage, counting reads by key. */
 function countingReads(storage: Storage) {
   const reads = new Map<string, number>()
-  const counted: Storage = {
-    kind: storage.kind,
-    put: (key, bytes, type) => storage.put(key, bytes, type),
+  const counted = replacingCalls(storage, {
     read: (key, range) => {
       reads.set(key, (reads.get(key) ?? 0) + 1)
       return storage.read(key, range)
     },
-    stat: (key) => storage.stat(key),
-    delete: (key) => storage.delete(key),
-    list: (prefix) => storage.list(prefix),
-    presignDownload: (key, options) => storage.presignDownload(key, options),
-    ping: () => storage.ping(),
-  }
+  })
   return { storage: counted, reads }
 }
 

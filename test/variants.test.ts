@@ -7,12 +7,12 @@ import { ImageRepository } from '../src/images/repository'
 import { VariantService, VariantSourceGone } from '../src/images/variants'
 import { renderVariant } from '../src/media/variant-render'
 import { reconcile } from '../src/reconcile/reconcile'
-import type { Storage } from '../src/storage/storage'
 import { call } from './support/api'
 import { json, startTestApp, type TestApp, upload } from './support/app'
 import { createTestDatabase } from './support/database'
 import { CAMERA_TAGS, readTags, skipWithoutExiftool, withExiftool } from './support/exiftool'
 import { makeBmp, makeJpeg, makePng } from './support/images'
+import { replacingCalls } from './support/storage-calls'
 
 const bytesOf = async (res: Response) => new Uint8Array(await res.arrayBuffer())
 
@@ -348,21 +348,13 @@ describe.each(['local', 's3'] as const)(
       const base = t.deps.storage
       const deletes: number[] = []
       // The whole delete (row, original, the sweep of variants) runs before the variant lands.
-      const racing: Storage = {
-        kind: base.kind,
+      const racing = replacingCalls(base, {
         put: async (key, bytes, type) => {
           if (key.startsWith('variants/'))
             deletes.push((await call(t.url, 'DELETE', `/api/images/${image.id}`)).status)
           return base.put(key, bytes, type)
         },
-        read: (key, range) => base.read(key, range),
-        readInto: (key, target) => base.readInto?.(key, target) ?? Promise.resolve(null),
-        stat: (key) => base.stat(key),
-        delete: (key) => base.delete(key),
-        list: (prefix) => base.list(prefix),
-        presignDownload: (key, options) => base.presignDownload(key, options),
-        ping: () => base.ping(),
-      }
+      })
       const service = new VariantService(repo, racing, {
         presets: { thumb: 256 },
         maxPixels: 1e8,
@@ -399,17 +391,10 @@ describe.each(['local', 's3'] as const)(
           reads.now--
         }
       }
-      const slow: Storage = {
-        kind: base.kind,
-        put: (key, bytes, type) => base.put(key, bytes, type),
+      const slow = replacingCalls(base, {
         read: (key, range) => gated(() => base.read(key, range)),
         readInto: (key, target) => gated(async () => (await base.readInto?.(key, target)) ?? null),
-        stat: (key) => base.stat(key),
-        delete: (key) => base.delete(key),
-        list: (prefix) => base.list(prefix),
-        presignDownload: (key, options) => base.presignDownload(key, options),
-        ping: () => base.ping(),
-      }
+      })
       const renders = { now: 0, most: 0 }
       const service = new VariantService(
         repo,
