@@ -76,18 +76,23 @@ export class S3Storage implements Storage {
     await reach(() => this.#client.write(key, bytes, { type: contentType }))
   }
 
-  async read(key: string, range?: ByteRange) {
+  /**
+   * A reader of the object and its first chunk, which decides between "missing" and a response,
+   * in one request and with no gap for a concurrent delete between a probe and the read.
+   */
+  async #open(key: string, range?: ByteRange) {
     const file = this.#client.file(key)
     const reader = (range ? file.slice(range.start, range.end + 1) : file).stream().getReader()
-    // The first chunk decides between "missing" and a response, in one request and with no gap
-    // for a concurrent delete between a probe and the read.
-    let first: Awaited<ReturnType<typeof reader.read>>
     try {
-      first = await reach(() => reader.read())
+      return { reader, first: await reach(() => reader.read()) }
     } catch (err) {
       if (isNotFound(err)) throw new ObjectNotFound(key)
       throw err
     }
+  }
+
+  async read(key: string, range?: ByteRange) {
+    const { reader, first } = await this.#open(key, range)
     return new ReadableStream<Uint8Array>({
       start(controller) {
         if (first.done) controller.close()
@@ -104,19 +109,18 @@ export class S3Storage implements Storage {
 
   /** The body's chunks copied into `target` as they arrive, none of them kept. */
   async readInto(key: string, target: Uint8Array) {
-    const reader = (await this.read(key)).getReader()
+    const { reader, first } = await this.#open(key)
     let filled = 0
-    for (;;) {
-      // No response has started: a cut mid-body is the store being unavailable, as at the start.
-      const { done, value } = await reach(() => reader.read())
-      if (done) return filled
-      if (filled + value.byteLength > target.byteLength) {
+    // No response has started: a cut mid-body is the store being unavailable, as at the start.
+    for (let chunk = first; !chunk.done; chunk = await reach(() => reader.read())) {
+      if (filled + chunk.value.byteLength > target.byteLength) {
         await reader.cancel()
         return null
       }
-      target.set(value, filled)
-      filled += value.byteLength
+      target.set(chunk.value, filled)
+      filled += chunk.value.byteLength
     }
+    return filled
   }
 
   async stat(key: string): Promise<ObjectInfo | null> {
