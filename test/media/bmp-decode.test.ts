@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { decodeBmp } from '../../src/media/bmp-decode'
+import { bmpFile } from '../support/bmp'
 import { makeBmp } from '../support/images'
 
 /** A BMP with a BITMAPINFOHEADER and the given pixel array (rows bottom-up unless topDown). */
@@ -8,23 +9,10 @@ function bmp(
   height: number,
   bpp: number,
   rows: number[][],
-  extra: number[] = [],
+  palette: number[] = [],
   topDown = false,
 ) {
-  const rowBytes = Math.ceil((width * bpp) / 32) * 4
-  const offset = 14 + 40 + extra.length
-  const bytes = new Uint8Array(offset + rowBytes * height)
-  const view = new DataView(bytes.buffer)
-  bytes.set([0x42, 0x4d])
-  view.setUint32(2, bytes.byteLength, true)
-  view.setUint32(10, offset, true)
-  view.setUint32(14, 40, true)
-  view.setInt32(18, width, true)
-  view.setInt32(22, topDown ? -height : height, true)
-  view.setUint16(26, 1, true)
-  view.setUint16(28, bpp, true)
-  if (bpp <= 8) view.setUint32(46, extra.length / 4, true) // colours used
-  bytes.set(extra, 54)
+  const { bytes, offset, rowBytes } = bmpFile(width, height, bpp, palette, topDown)
   for (const [y, row] of rows.entries()) bytes.set(row, offset + y * rowBytes)
   return bytes
 }

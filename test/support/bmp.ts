@@ -39,14 +39,19 @@ export function quantize555(image: RgbImage): RgbImage {
   return { ...image, data: image.data.map((v) => Math.round((v >> 3) * (255 / 31))) }
 }
 
-/** An uncompressed BMP (BITMAPINFOHEADER, BI_RGB) of the given pixels. */
-export function encodeBmp(image: RgbImage, layout: BmpLayout): Uint8Array {
-  const { data, width, height } = image
-  const { bits } = layout
-  const palette = bits === 8 ? colourTable(image) : undefined
-  const tableBytes = palette ? palette.colours.length * 4 : 0
+/**
+ * An uncompressed BMP (BITMAPINFOHEADER, BI_RGB) with its header and colour `table` (4 bytes an
+ * entry) written and its pixel rows zeroed; rows start at `offset`, `rowBytes` apart.
+ */
+export function bmpFile(
+  width: number,
+  height: number,
+  bits: number,
+  table: ArrayLike<number> = [],
+  topDown = false,
+) {
   const rowBytes = Math.ceil((width * bits) / 32) * 4
-  const offset = 14 + 40 + tableBytes
+  const offset = 14 + 40 + table.length
   const bytes = new Uint8Array(offset + rowBytes * height)
   const view = new DataView(bytes.buffer)
   bytes.set([0x42, 0x4d])
@@ -54,16 +59,27 @@ export function encodeBmp(image: RgbImage, layout: BmpLayout): Uint8Array {
   view.setUint32(10, offset, true)
   view.setUint32(14, 40, true)
   view.setInt32(18, width, true)
-  view.setInt32(22, layout.topDown ? -height : height, true)
+  view.setInt32(22, topDown ? -height : height, true)
   view.setUint16(26, 1, true)
   view.setUint16(28, bits, true)
+  if (table.length) view.setUint32(46, table.length / 4, true) // colours used
+  bytes.set(table, 54)
+  return { bytes, view, offset, rowBytes }
+}
+
+/** An uncompressed BMP (BITMAPINFOHEADER, BI_RGB) of the given pixels. */
+export function encodeBmp(image: RgbImage, layout: BmpLayout): Uint8Array {
+  const { data, width, height } = image
+  const { bits } = layout
+  const palette = bits === 8 ? colourTable(image) : undefined
+  const table = (palette?.colours ?? []).flatMap((rgb) => [
+    rgb & 0xff,
+    (rgb >> 8) & 0xff,
+    rgb >> 16,
+    0,
+  ])
+  const { bytes, view, offset, rowBytes } = bmpFile(width, height, bits, table, layout.topDown)
   view.setUint32(34, rowBytes * height, true)
-  if (palette) {
-    view.setUint32(46, palette.colours.length, true)
-    for (const [i, rgb] of palette.colours.entries()) {
-      bytes.set([rgb & 0xff, (rgb >> 8) & 0xff, rgb >> 16, 0], 54 + i * 4)
-    }
-  }
   for (let y = 0; y < height; y++) {
     const row = offset + (layout.topDown ? y : height - 1 - y) * rowBytes
     for (let x = 0; x < width; x++) {
