@@ -9,6 +9,7 @@ import type { Storage } from '../src/storage/storage'
 import { call } from './support/api'
 import { json, startTestApp, type TestApp, upload } from './support/app'
 import { CAMERA_TAGS, skipWithoutExiftool, withExiftool } from './support/exiftool'
+import { storedHashes } from './support/image-rows'
 import { concat, makeBmp, makeJpeg } from './support/images'
 import { replacingCalls } from './support/storage-calls'
 
@@ -124,16 +125,7 @@ describe.skipIf(skipWithoutExiftool('backfill tests'))('bun run backfill', () =>
       const cutKey = uploaded.cut?.s3_key ?? ''
       await t.deps.storage.put(cutKey, truncatedScanJpeg(), 'image/jpeg')
       const ids = ['photo', 'bmp', 'broken', 'cut'].map((name) => uploaded[name]?.id ?? '')
-      const hashes = () =>
-        db
-          .select({
-            id: images.id,
-            hash: images.perceptualHash,
-            low: images.perceptualHashLowInformation,
-          })
-          .from(images)
-          .where(inArray(images.id, ids))
-          .orderBy(images.id)
+      const hashes = () => storedHashes(db, ids)
       const atUpload = await hashes()
       expect(atUpload.filter((r) => r.hash !== null)).toHaveLength(4)
       // As rows from before both features: no pixel columns, no hash.

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { asc, inArray } from 'drizzle-orm'
+import { inArray } from 'drizzle-orm'
 import { images } from '../../src/db/schema'
 import { backfillHashes } from '../../src/similarity/backfill'
 import { call } from '../support/api'
 import { json, startTestApp, type TestApp, upload } from '../support/app'
+import { storedHashes } from '../support/image-rows'
 import { makeBmp } from '../support/images'
 import { makeFlat, makeScene, makeVariant } from '../support/photos'
 
@@ -24,16 +25,7 @@ describe('backfill of perceptual hashes', () => {
     // Old BMP rows are hashed too.
     ids.push((await json(await upload(t.url, makeBmp(40, 30), { filename: 'b.bmp' }))).data.id)
     const db = t.deps.database.db
-    const stored = () =>
-      db
-        .select({
-          id: images.id,
-          hash: images.perceptualHash,
-          low: images.perceptualHashLowInformation,
-        })
-        .from(images)
-        .where(inArray(images.id, ids))
-        .orderBy(asc(images.id))
+    const stored = () => storedHashes(db, ids)
     const original = await stored()
     expect(original.every((r) => r.hash !== null)).toBe(true)
     // As rows from before the feature: no hash.

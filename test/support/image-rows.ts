@@ -1,4 +1,6 @@
-import type { NewImageRow } from '../../src/db/schema'
+import { asc, inArray } from 'drizzle-orm'
+import type { Db } from '../../src/db/client'
+import { images, type NewImageRow } from '../../src/db/schema'
 
 export const md5Of = (text: string) => new Bun.CryptoHasher('md5').update(text).digest('hex')
 
@@ -15,3 +17,15 @@ export function minimalRow(name: string): NewImageRow {
     description: 'required columns only',
   }
 }
+
+/** The perceptual hash columns of rows `ids`, by id. */
+export const storedHashes = (db: Db, ids: string[]) =>
+  db
+    .select({
+      id: images.id,
+      hash: images.perceptualHash,
+      low: images.perceptualHashLowInformation,
+    })
+    .from(images)
+    .where(inArray(images.id, ids))
+    .orderBy(asc(images.id))
